@@ -1,0 +1,64 @@
+// transcura-cli: the command-line face of Transcura. One sub-command per cmd_*.cpp.
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <iostream>
+#include <string>
+
+#include "commands.hpp"
+
+namespace {
+
+struct Command {
+    const char* name;
+    int (*run)(const cli::Args&);
+    const char* usage;
+};
+
+const Command kCommands[] = {
+    {"info", cli::info, "info FILE [--json] [--genome G]"},
+    {"convert", cli::convert,
+     "convert IN OUT [--to h5ad|loom|mtx|csv|tsv] [--no-overwrite] [--genome G] "
+     "[--orientation auto|genes-by-cells|cells-by-genes] [--sample-sheet FILE]"},
+};
+
+void print_usage(std::FILE* out) {
+    std::fprintf(out, "usage: transcura-cli COMMAND [ARGS]\n\ncommands:\n");
+    for (const auto& command : kCommands) std::fprintf(out, "  %s\n", command.usage);
+    std::fprintf(out, "\nversion %s\n", TRANSCURA_VERSION);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
+        print_usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (std::strcmp(argv[1], "--version") == 0) {
+        std::printf("transcura-cli %s\n", TRANSCURA_VERSION);
+        return 0;
+    }
+    const std::string name = argv[1];
+    cli::Args args(argv + 2, argv + argc);
+    for (const auto& command : kCommands) {
+        if (name != command.name) continue;
+        try {
+            return command.run(args);
+        } catch (const cli::UsageError& error) {
+            std::fprintf(stderr, "transcura-cli %s: %s\nusage: transcura-cli %s\n", command.name,
+                         error.what(), command.usage);
+            return 2;
+        } catch (const std::exception& error) {
+            // One line: the message already names the file, the object and the problem.
+            std::string message = error.what();
+            for (char& c : message)
+                if (c == '\n') c = ' ';
+            std::fprintf(stderr, "transcura-cli: %s\n", message.c_str());
+            return 1;
+        }
+    }
+    std::fprintf(stderr, "transcura-cli: unknown command '%s'\n", name.c_str());
+    print_usage(stderr);
+    return 2;
+}

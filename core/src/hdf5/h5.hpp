@@ -1,0 +1,168 @@
+#pragma once
+// A thin checked layer over the HDF5 C API (in the spirit of HighFive): RAII handles, every call
+// checked, failures turned into HdfError carrying the file, the object path and HDF5's own error
+// stack. The HDF5 build is not thread-safe, so every entry point takes one process-wide lock.
+#include <hdf5.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "transcura/errors.hpp"
+
+namespace transcura::h5 {
+
+/// Serialises all HDF5 use in the process.
+std::recursive_mutex& library_mutex();
+using Lock = std::lock_guard<std::recursive_mutex>;
+
+/// Owns one hid_t and closes it with the right H5?close.
+class Handle {
+public:
+    Handle() = default;
+    explicit Handle(hid_t id) : id_(id) {}
+    ~Handle() { reset(); }
+    Handle(Handle&& other) noexcept : id_(other.id_) { other.id_ = H5I_INVALID_HID; }
+    Handle& operator=(Handle&& other) noexcept {
+        if (this != &other) {
+            reset();
+            id_ = other.id_;
+            other.id_ = H5I_INVALID_HID;
+        }
+        return *this;
+    }
+    Handle(const Handle&) = delete;
+    Handle& operator=(const Handle&) = delete;
+
+    hid_t get() const { return id_; }
+    bool valid() const { return id_ >= 0; }
+    void reset();
+
+private:
+    hid_t id_ = H5I_INVALID_HID;
+};
+
+/// Kind of a dataset's element type, as the readers care about it.
+enum class TypeClass { Integer, Float, String, Bool, Compound, Enum, Other };
+
+struct TypeInfo {
+    TypeClass cls = TypeClass::Other;
+    size_t size = 0;             // bytes per element
+    bool is_signed = true;       // integers
+    bool variable_string = false;
+};
+
+class Dataset;
+class Group;
+
+/// Common to files and groups: children, attributes.
+class Location {
+public:
+    Location(Handle handle, std::string file, std::string path)
+        : handle_(std::move(handle)), file_(std::move(file)), path_(std::move(path)) {}
+
+    hid_t id() const { return handle_.get(); }
+    const std::string& file() const { return file_; }
+    const std::string& path() const { return path_; }
+    /// Path of a child for messages ("/obs/cell_type").
+    std::string child_path(const std::string& name) const;
+
+    bool has_attribute(const std::string& name) const;
+    std::string attribute_string(const std::string& name) const;
+    std::vector<std::string> attribute_strings(const std::string& name) const;
+    std::vector<int64_t> attribute_ints(const std::string& name) const;
+    bool attribute_bool(const std::string& name) const;
+    TypeInfo attribute_type(const std::string& name) const;
+
+    void set_attribute(const std::string& name, const std::string& value);
+    void set_attribute(const std::string& name, const std::vector<std::string>& values);
+    void set_attribute(const std::string& name, const std::vector<int64_t>& values);
+    void set_attribute(const std::string& name, bool value);
+
+    [[noreturn]] void fail(const std::string& problem) const;
+    [[noreturn]] void fail_child(const std::string& child, const std::string& problem) const;
+
+protected:
+    Handle handle_;
+    std::string file_;
+    std::string path_;
+};
+
+class Group : public Location {
+public:
+    using Location::Location;
+
+    bool exists(const std::string& relative) const;
+    bool is_group(const std::string& relative) const;
+    bool is_dataset(const std::string& relative) const;
+    std::vector<std::string> children() const;  // in name order
+
+    Group group(const std::string& relative) const;
+    Dataset dataset(const std::string& relative) const;
+
+    Group create_group(const std::string& name);
+    /// 1-D or 2-D numeric dataset from contiguous row-major data.
+    template <typename T>
+    Dataset write(const std::string& name, const std::vector<T>& values,
+                  const std::vector<hsize_t>& shape = {}, int gzip_level = 0);
+    template <typename T>
+    Dataset write_scalar(const std::string& name, T value);
+    Dataset write_bools(const std::string& name, const std::vector<uint8_t>& values,
+                        int gzip_level = 0);
+    Dataset write_strings(const std::string& name, const std::vector<std::string>& values,
+                          int gzip_level = 0);
+    Dataset write_string_scalar(const std::string& name, const std::string& value);
+    /// An empty 2-D dataset to be filled block by block with Dataset::write_rows.
+    template <typename T>
+    Dataset create_matrix(const std::string& name, hsize_t rows, hsize_t cols, int gzip_level);
+};
+
+class File : public Group {
+public:
+    static File open_read_only(const std::filesystem::path& path);
+    static File create(const std::filesystem::path& path);
+    static bool is_hdf5(const std::filesystem::path& path);
+    /// Flushes and closes; errors here are real write errors.
+    void close();
+
+private:
+    using Group::Group;
+};
+
+class Dataset : public Location {
+public:
+    using Location::Location;
+
+    std::vector<hsize_t> shape() const;
+    int64_t size() const;  // number of elements (1 for scalars)
+    TypeInfo type() const;
+
+    /// Whole dataset converted to T by HDF5 (integers and floats of any width; bools/enums too).
+    template <typename T>
+    std::vector<T> read() const;
+    /// Elements [offset, offset + count) of a 1-D dataset.
+    template <typename T>
+    std::vector<T> read_range(hsize_t offset, hsize_t count) const;
+    /// Rows [offset, offset + count) of a 2-D dataset, row-major.
+    template <typename T>
+    std::vector<T> read_rows(hsize_t offset, hsize_t count) const;
+    /// Writes rows [offset, offset + count) of a 2-D dataset from row-major data.
+    template <typename T>
+    void write_rows(hsize_t offset, hsize_t count, const std::vector<T>& values);
+    /// Fixed or variable length strings, 1-D or scalar.
+    std::vector<std::string> read_strings() const;
+
+    /// Compound datasets (pre-0.7 AnnData): member names and one member read as numbers/strings.
+    std::vector<std::string> member_names() const;
+    TypeInfo member_type(const std::string& member) const;
+    std::vector<double> read_member_numbers(const std::string& member) const;
+    std::vector<std::string> read_member_strings(const std::string& member) const;
+};
+
+/// Registers the LZF filter (h5py's id 32000) once, so files written by h5py with LZF open
+/// without any plugin path.
+void register_lzf_filter();
+
+}  // namespace transcura::h5

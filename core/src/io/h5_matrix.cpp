@@ -1,0 +1,133 @@
+#include "io/h5_matrix.hpp"
+
+#include <cmath>
+
+namespace transcura {
+namespace {
+
+// Beyond this a shape is not a real cohort but a corrupt header; it also keeps a wrong shape
+// from turning into a huge allocation.
+constexpr int64_t kMaxDimension = int64_t{1} << 36;
+
+void check_dimension(const h5::Location& at, int64_t value, const char* what) {
+    if (value < 0) at.fail(std::string("negative ") + what + " " + std::to_string(value));
+    if (value > kMaxDimension) at.fail(std::string("absurd ") + what + " " + std::to_string(value));
+}
+
+}  // namespace
+
+CsrMatrix read_compressed(const h5::Group& group, int64_t n_major, int64_t n_minor,
+                          const std::string& data_name, const std::string& indices_name,
+                          const std::string& indptr_name) {
+    check_dimension(group, n_major, "row count");
+    check_dimension(group, n_minor, "column count");
+    for (const auto& name : {data_name, indices_name, indptr_name})
+        if (!group.is_dataset(name)) group.fail("sparse matrix has no '" + name + "' dataset");
+    h5::Dataset data = group.dataset(data_name);
+    h5::Dataset indices = group.dataset(indices_name);
+    h5::Dataset indptr = group.dataset(indptr_name);
+    if (data.type().cls == h5::TypeClass::String) data.fail("matrix values are strings");
+    if (indices.type().cls != h5::TypeClass::Integer) indices.fail("indices are not integers");
+    if (indptr.type().cls != h5::TypeClass::Integer) indptr.fail("indptr is not integer");
+    if (indptr.size() != n_major + 1)
+        indptr.fail("has " + std::to_string(indptr.size()) + " entries, expected " +
+                    std::to_string(n_major + 1) + " for the stated shape");
+    if (indices.size() != data.size())
+        indices.fail("has " + std::to_string(indices.size()) + " entries but data has " +
+                     std::to_string(data.size()));
+    CsrMatrix m;
+    m.n_rows = n_major;
+    m.n_cols = n_minor;
+    m.indptr = indptr.read<int64_t>();
+    if (m.indptr.back() != data.size())
+        indptr.fail("ends at " + std::to_string(m.indptr.back()) + " but there are " +
+                    std::to_string(data.size()) + " stored values");
+    // Read indices as int64 only when they are stored wider than 32 bits.
+    if (indices.type().size > 4 || !indices.type().is_signed) {
+        auto wide = indices.read<int64_t>();
+        m.indices.resize(wide.size());
+        for (size_t i = 0; i < wide.size(); ++i) {
+            if (wide[i] < 0 || wide[i] >= n_minor)
+                indices.fail("index " + std::to_string(wide[i]) + " at position " +
+                             std::to_string(i) + " is out of range [0, " + std::to_string(n_minor) +
+                             ")");
+            m.indices[i] = static_cast<int32_t>(wide[i]);
+        }
+    } else {
+        m.indices = indices.read<int32_t>();
+    }
+    m.data = data.read<float>();
+    m.validate(group.file(), group.path());
+    return m;
+}
+
+Matrix read_matrix_element(const h5::Group& parent, const std::string& name) {
+    if (parent.is_dataset(name)) {
+        h5::Dataset dataset = parent.dataset(name);
+        auto shape = dataset.shape();
+        if (shape.size() != 2) dataset.fail("expected a 2-D matrix, found rank " +
+                                            std::to_string(shape.size()));
+        auto cls = dataset.type().cls;
+        if (cls != h5::TypeClass::Float && cls != h5::TypeClass::Integer &&
+            cls != h5::TypeClass::Bool)
+            dataset.fail("matrix values are not numeric");
+        check_dimension(dataset, static_cast<int64_t>(shape[0]), "row count");
+        check_dimension(dataset, static_cast<int64_t>(shape[1]), "column count");
+        DenseF m;
+        m.n_rows = static_cast<int64_t>(shape[0]);
+        m.n_cols = static_cast<int64_t>(shape[1]);
+        m.values = dataset.read<float>();
+        return Matrix(std::move(m));
+    }
+    if (!parent.is_group(name)) parent.fail_child(name, "missing matrix");
+    h5::Group group = parent.group(name);
+    std::string format;
+    std::vector<int64_t> shape;
+    if (group.has_attribute("encoding-type")) {
+        std::string type = group.attribute_string("encoding-type");
+        if (type == "csr_matrix") format = "csr";
+        else if (type == "csc_matrix") format = "csc";
+        else group.fail("unsupported matrix encoding '" + type + "'");
+        if (!group.has_attribute("shape")) group.fail("sparse matrix has no 'shape' attribute");
+        shape = group.attribute_ints("shape");
+    } else if (group.has_attribute("h5sparse_format")) {
+        format = group.attribute_string("h5sparse_format");
+        if (!group.has_attribute("h5sparse_shape")) group.fail("no 'h5sparse_shape' attribute");
+        shape = group.attribute_ints("h5sparse_shape");
+    } else {
+        group.fail("group is neither a csr_matrix nor a csc_matrix");
+    }
+    if (shape.size() != 2) group.fail("shape attribute does not have 2 entries");
+    check_dimension(group, shape[0], "row count");
+    check_dimension(group, shape[1], "column count");
+    if (format == "csr") return Matrix(read_compressed(group, shape[0], shape[1]));
+    if (format == "csc") return Matrix(read_compressed(group, shape[1], shape[0]).transposed());
+    group.fail("unsupported sparse format '" + format + "'");
+}
+
+void write_csr_group(h5::Group& parent, const std::string& name, const CsrMatrix& matrix,
+                     int gzip_level) {
+    h5::Group group = parent.create_group(name);
+    group.set_attribute("encoding-type", std::string("csr_matrix"));
+    group.set_attribute("encoding-version", std::string("0.1.0"));
+    group.set_attribute("shape", std::vector<int64_t>{matrix.n_rows, matrix.n_cols});
+    group.write("data", matrix.data, {}, gzip_level);
+    group.write("indices", matrix.indices, {}, gzip_level);
+    group.write("indptr", matrix.indptr, {}, gzip_level);
+}
+
+void write_matrix_element(h5::Group& parent, const std::string& name, const Matrix& matrix,
+                          int gzip_level) {
+    if (matrix.is_sparse()) {
+        write_csr_group(parent, name, matrix.sparse(), gzip_level);
+        return;
+    }
+    const DenseF& d = matrix.dense();
+    h5::Dataset dataset = parent.write(
+        name, d.values, {static_cast<hsize_t>(d.n_rows), static_cast<hsize_t>(d.n_cols)},
+        gzip_level);
+    dataset.set_attribute("encoding-type", std::string("array"));
+    dataset.set_attribute("encoding-version", std::string("0.2.0"));
+}
+
+}  // namespace transcura

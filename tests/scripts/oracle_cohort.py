@@ -1,0 +1,168 @@
+#!/usr/bin/python3
+"""Reference summary of a cohort file as the Python ecosystem reads it.
+
+usage: oracle_cohort.py FORMAT PATH [GENOME]
+FORMAT: h5ad (anndata.read_h5ad), 10x-h5 (h5py + scipy), loom (h5py, as loompy lays it out).
+Prints one JSON object: n_obs, n_vars, nnz, sum, checksum, obs_names, var_names, obs and var
+columns ({name: {kind, values}}), obsm ({key: {shape, sum}}), layers ({key: sum}), uns_keys.
+The checksum weights each value by its position so that a transposed or shuffled matrix differs.
+"""
+import json
+import sys
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+
+warnings.filterwarnings("ignore")
+
+
+def checksum(matrix):
+    m = sp.coo_matrix(matrix)
+    weights = ((m.row.astype(np.int64) * 31 + m.col.astype(np.int64)) % 1000 + 1).astype(np.float64)
+    return float(np.sum(m.data.astype(np.float64) * weights)), int(np.count_nonzero(m.data)), float(
+        np.sum(m.data, dtype=np.float64))
+
+
+def column(series):
+    import pandas as pd
+    dtype = series.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        values = [None if pd.isna(v) else str(v) for v in series.astype(object)]
+        return {"kind": "categorical", "values": values,
+                "categories": [str(c) for c in dtype.categories]}
+    if pd.api.types.is_bool_dtype(dtype):
+        return {"kind": "bool", "values": [None if pd.isna(v) else bool(v) for v in series]}
+    if pd.api.types.is_integer_dtype(dtype):
+        return {"kind": "int", "values": [None if pd.isna(v) else int(v) for v in series]}
+    if pd.api.types.is_float_dtype(dtype):
+        return {"kind": "float", "values": [None if np.isnan(v) else float(v) for v in series]}
+    return {"kind": "string", "values": [None if v is None else str(v) for v in series]}
+
+
+def plain(value):
+    """uns as JSON: arrays become (nested) lists, scalars plain numbers; others dropped."""
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            p = plain(v)
+            if p is not None:
+                out[str(k)] = p
+        return out
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind in "fiub":
+            return value.tolist()
+        if value.dtype.kind in "OSU":
+            return [x.decode() if isinstance(x, bytes) else str(x) for x in value.reshape(-1)]
+        return None
+    if isinstance(value, (np.generic,)):
+        return value.item()
+    if isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, bytes):
+        return value.decode()
+    return None
+
+
+def frame(df):
+    return {str(name): column(df[name]) for name in df.columns}
+
+
+def from_anndata(adata):
+    out = {"n_obs": int(adata.n_obs), "n_vars": int(adata.n_vars)}
+    if adata.X is None:
+        out.update(nnz=0, sum=0.0, checksum=0.0)
+    else:
+        out["checksum"], out["nnz"], out["sum"] = checksum(adata.X)
+    out["obs_names"] = [str(x) for x in adata.obs_names]
+    out["var_names"] = [str(x) for x in adata.var_names]
+    out["obs"] = frame(adata.obs)
+    out["var"] = frame(adata.var)
+    out["obsm"] = {}
+    for key in adata.obsm.keys():
+        value = adata.obsm[key]
+        if isinstance(value, np.ndarray) and value.dtype.kind in "fiu":
+            value = value.reshape(value.shape[0], -1)
+            out["obsm"][key] = {"shape": list(value.shape), "sum": float(np.sum(value, dtype=np.float64))}
+    out["layers"] = {k: checksum(v)[0] for k, v in adata.layers.items()}
+    out["uns_keys"] = sorted(str(k) for k in adata.uns.keys())
+    out["uns"] = plain(dict(adata.uns))
+    if adata.raw is not None:
+        out["raw"] = {"shape": list(adata.raw.X.shape), "checksum": checksum(adata.raw.X)[0]}
+    return out
+
+
+def read_10x_h5(path, genome):
+    import h5py
+    import pandas as pd
+    with h5py.File(path, "r") as f:
+        if "matrix" in f:
+            g = f["matrix"]
+            feats = g["features"]
+            names = [x.decode() if isinstance(x, bytes) else str(x) for x in feats["name"][:]]
+            ids = [x.decode() if isinstance(x, bytes) else str(x) for x in (feats["id"][:] if "id" in feats else feats["name"][:])]
+        else:
+            g = f[genome] if genome else f[sorted(k for k in f.keys() if isinstance(f[k], h5py.Group))[0]]
+            ids = [x.decode() for x in g["genes"][:]]
+            names = [x.decode() for x in g["gene_names"][:]]
+        shape = tuple(int(x) for x in g["shape"][:])
+        m = sp.csc_matrix((g["data"][:], g["indices"][:], g["indptr"][:]), shape=shape).T.tocsr()
+        barcodes = [x.decode() if isinstance(x, bytes) else str(x) for x in g["barcodes"][:]]
+    import anndata
+    adata = anndata.AnnData(X=m, obs=pd.DataFrame(index=barcodes),
+                            var=pd.DataFrame({"gene_ids": ids}, index=names))
+    adata.var_names_make_unique()
+    out = from_anndata(adata)
+    out["var"] = {"gene_ids": column(adata.var["gene_ids"])}
+    return out
+
+
+def read_loom(path):
+    import h5py
+    import pandas as pd
+    with h5py.File(path, "r") as f:
+        m = sp.csr_matrix(f["matrix"][:].T)
+        def strings(ds):
+            return [x.decode() if isinstance(x, bytes) else str(x) for x in ds[:].reshape(-1)]
+        rows, cols = f["row_attrs"], f["col_attrs"]
+        var_names = strings(rows["Gene"]) if "Gene" in rows else [str(i) for i in range(m.shape[1])]
+        obs_names = strings(cols["CellID"]) if "CellID" in cols else [str(i) for i in range(m.shape[0])]
+        obs, obsm = {}, {}
+        for key in cols.keys():
+            if key == "CellID":
+                continue
+            value = cols[key][:]
+            if value.ndim == 2 and value.shape[1] > 1:
+                obsm[key] = value
+            elif value.dtype.kind in "SO":
+                obs[key] = strings(cols[key])
+            else:
+                obs[key] = value.reshape(-1)
+    import anndata
+    adata = anndata.AnnData(X=m, obs=pd.DataFrame(obs, index=obs_names),
+                            var=pd.DataFrame(index=var_names), obsm=obsm)
+    adata.var_names_make_unique()
+    out = from_anndata(adata)
+    for key, col in out["obs"].items():
+        if col["kind"] == "string":  # loom strings with few levels are read as categorical
+            col["kind"] = "string-or-categorical"
+    return out
+
+
+def main():
+    fmt, path = sys.argv[1], sys.argv[2]
+    genome = sys.argv[3] if len(sys.argv) > 3 else ""
+    if fmt == "h5ad":
+        import anndata
+        out = from_anndata(anndata.read_h5ad(path))
+    elif fmt == "10x-h5":
+        out = read_10x_h5(path, genome)
+    elif fmt == "loom":
+        out = read_loom(path)
+    else:
+        raise SystemExit("unknown format " + fmt)
+    json.dump(out, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Reference summary of a cohort file as the Python ecosystem reads it.
 
-usage: oracle_cohort.py FORMAT PATH [GENOME]
+usage: oracle_cohort.py FORMAT PATH [GENOME]  |  oracle_cohort.py --batch LISTING
 FORMAT: h5ad (anndata.read_h5ad), 10x-h5 (h5py + scipy), loom (h5py, as loompy lays it out).
 Prints one JSON object: n_obs, n_vars, nnz, sum, checksum, obs_names, var_names, obs and var
 columns ({name: {kind, values}}), obsm ({key: {shape, sum}}), layers ({key: sum}), uns_keys.
@@ -42,7 +42,7 @@ def column(series):
 
 def plain(value):
     """uns as JSON: arrays become (nested) lists, scalars plain numbers; others dropped."""
-    if isinstance(value, dict):
+    if hasattr(value, "items"):  # dict, and anndata's OverloadedDict
         out = {}
         for k, v in value.items():
             p = plain(v)
@@ -149,19 +149,26 @@ def read_loom(path):
     return out
 
 
-def main():
-    fmt, path = sys.argv[1], sys.argv[2]
-    genome = sys.argv[3] if len(sys.argv) > 3 else ""
+def summarise(fmt, path, genome=""):
     if fmt == "h5ad":
         import anndata
-        out = from_anndata(anndata.read_h5ad(path))
-    elif fmt == "10x-h5":
-        out = read_10x_h5(path, genome)
-    elif fmt == "loom":
-        out = read_loom(path)
-    else:
-        raise SystemExit("unknown format " + fmt)
-    json.dump(out, sys.stdout)
+        return from_anndata(anndata.read_h5ad(path))
+    if fmt == "10x-h5":
+        return read_10x_h5(path, genome)
+    if fmt == "loom":
+        return read_loom(path)
+    raise SystemExit("unknown format " + fmt)
+
+
+def main():
+    if sys.argv[1] == "--batch":
+        # One interpreter for many files: lines of FORMAT<TAB>PATH[<TAB>GENOME]; prints a list.
+        with open(sys.argv[2]) as listing:
+            jobs = [line.rstrip("\n").split("\t") for line in listing if line.strip()]
+        json.dump([summarise(*job) for job in jobs], sys.stdout)
+        return
+    genome = sys.argv[3] if len(sys.argv) > 3 else ""
+    json.dump(summarise(sys.argv[1], sys.argv[2], genome), sys.stdout)
 
 
 if __name__ == "__main__":

@@ -112,8 +112,17 @@ void write_csr_group(h5::Group& parent, const std::string& name, const CsrMatrix
     group.set_attribute("encoding-version", std::string("0.1.0"));
     group.set_attribute("shape", std::vector<int64_t>{matrix.n_rows, matrix.n_cols});
     group.write("data", matrix.data, {}, gzip_level);
-    group.write("indices", matrix.indices, {}, gzip_level);
-    group.write("indptr", matrix.indptr, {}, gzip_level);
+    // scipy needs indices and indptr of one dtype (mixed ones fail in tocoo): both 32-bit
+    // whenever the non-zeros fit, as anndata itself writes them, else both 64-bit.
+    if (matrix.nnz() <= INT32_MAX) {
+        group.write("indices", matrix.indices, {}, gzip_level);
+        std::vector<int32_t> narrow(matrix.indptr.begin(), matrix.indptr.end());
+        group.write("indptr", narrow, {}, gzip_level);
+    } else {
+        std::vector<int64_t> wide(matrix.indices.begin(), matrix.indices.end());
+        group.write("indices", wide, {}, gzip_level);
+        group.write("indptr", matrix.indptr, {}, gzip_level);
+    }
 }
 
 void write_matrix_element(h5::Group& parent, const std::string& name, const Matrix& matrix,

@@ -226,9 +226,9 @@ void read_matrix_map(const Group& root, const std::string& name, int64_t rows,
     }
 }
 
-nlohmann::json read_uns_element(const Group& parent, const std::string& name);
+nlohmann::json read_uns_element(const Group& parent, const std::string& name, bool legacy);
 
-nlohmann::json dataset_to_json(const Dataset& dataset) {
+nlohmann::json dataset_to_json(const Dataset& dataset, bool legacy) {
     const auto type = dataset.type();
     const auto shape = dataset.shape();
     if (type.cls == TypeClass::Compound || type.cls == TypeClass::Other) return nullptr;
@@ -244,6 +244,8 @@ nlohmann::json dataset_to_json(const Dataset& dataset) {
         for (double v : dataset.read<double>()) flat.push_back(v);
     }
     if (shape.empty()) return flat.empty() ? nlohmann::json() : flat[0];
+    // Pre-0.7 files stored string scalars as 1-element arrays; anndata unwraps them.
+    if (legacy && shape.size() == 1 && shape[0] == 1 && flat[0].is_string()) return flat[0];
     if (shape.size() == 1) return flat;
     // Row-major nesting for 2-D and higher.
     size_t inner = 1;
@@ -262,7 +264,7 @@ nlohmann::json dataset_to_json(const Dataset& dataset) {
     return nest(0, 0);
 }
 
-nlohmann::json read_uns_group(const Group& group) {
+nlohmann::json read_uns_group(const Group& group, bool legacy) {
     const std::string type = encoding_type(group);
     if (type == "categorical") {
         auto categories = category_labels(group.dataset("categories"));
@@ -279,15 +281,15 @@ nlohmann::json read_uns_group(const Group& group) {
         return nullptr;  // matrices and frames in uns are not represented in the JSON tree
     nlohmann::json out = nlohmann::json::object();
     for (const auto& child : group.children()) {
-        nlohmann::json value = read_uns_element(group, child);
+        nlohmann::json value = read_uns_element(group, child, legacy);
         if (!value.is_null()) out[child] = std::move(value);
     }
     return out;
 }
 
-nlohmann::json read_uns_element(const Group& parent, const std::string& name) {
-    if (parent.is_group(name)) return read_uns_group(parent.group(name));
-    if (parent.is_dataset(name)) return dataset_to_json(parent.dataset(name));
+nlohmann::json read_uns_element(const Group& parent, const std::string& name, bool legacy) {
+    if (parent.is_group(name)) return read_uns_group(parent.group(name), legacy);
+    if (parent.is_dataset(name)) return dataset_to_json(parent.dataset(name), legacy);
     return nullptr;
 }
 
@@ -378,7 +380,7 @@ Cohort read_h5ad(const std::filesystem::path& path, const ReadOptions& options) 
         Group uns = file.group("uns");
         for (const auto& key : uns.children()) {
             if (consumed_uns.count(key)) continue;
-            nlohmann::json value = read_uns_element(uns, key);
+            nlohmann::json value = read_uns_element(uns, key, legacy);
             if (!value.is_null()) cohort.uns[key] = std::move(value);
         }
     }

@@ -1,0 +1,325 @@
+// Every HDF5-based file in shared/data (h5ad of four generations, 10x v2/v3, loom 2/3) read by
+// us and by the Python oracle must agree; round trips through our writers must read back equal
+// in anndata/h5py; files that anndata 0.8 itself writes must read correctly.
+#include <QDir>
+#include <QFileInfo>
+#include <QJsonDocument>
+#include <QTemporaryDir>
+#include <QtTest/QtTest>
+
+#include "cohort_compare.hpp"
+#include "test_support.hpp"
+#include "transcura/errors.hpp"
+#include "transcura/h5ad.hpp"
+#include "transcura/io.hpp"
+#include "transcura/loom.hpp"
+#include "transcura/tenx.hpp"
+
+using namespace transcura;
+using namespace test_support;
+
+namespace {
+
+struct RealFile {
+    const char* path;
+    const char* oracle_format;
+    const char* genome;
+    Format format;
+};
+
+const RealFile kRealFiles[] = {
+    {"h5ad/anndata_archives/v0.5.0/adata.h5ad", "h5ad", "", Format::H5ad},
+    {"h5ad/anndata_archives/v0.7.0/adata.h5ad", "h5ad", "", Format::H5ad},
+    {"h5ad/anndata_archives/v0.7.8/adata.h5ad", "h5ad", "", Format::H5ad},
+    {"h5ad/anndata_archives/v0.11.4/adata.h5ad", "h5ad", "", Format::H5ad},
+    {"h5ad/scanpy_pbmc68k_reduced/10x_pbmc68k_reduced.2025-11.h5ad", "h5ad", "", Format::H5ad},
+    {"h5ad/scvi_pbmc_protein_v3/pbmc_10k_protein_v3.h5ad", "h5ad", "", Format::H5ad},
+    {"h5ad/scvi_pbmc_protein_v3/pbmc_5k_protein_v3.h5ad", "h5ad", "", Format::H5ad},
+    {"multibatch/kang2018_ifnb_2000/kang2018_ifnb_2000.h5ad", "h5ad", "", Format::H5ad},
+    {"10x/scanpy_cellranger_1.2.0/filtered_gene_bc_matrices_h5.h5", "10x-h5", "", Format::TenxH5},
+    {"10x/scanpy_cellranger_1.2.0/multiple_genomes.h5", "10x-h5", "another_genome", Format::TenxH5},
+    {"10x/scanpy_cellranger_1.2.0/multiple_genomes.h5", "10x-h5", "hg19_chr21", Format::TenxH5},
+    {"10x/scanpy_cellranger_3.0.0/filtered_feature_bc_matrix.h5", "10x-h5", "", Format::TenxH5},
+    {"10x/rliger_kang2018_10xlike/ctrl.h5", "10x-h5", "", Format::TenxH5},
+    {"10x/rliger_kang2018_10xlike/stim.h5", "10x-h5", "", Format::TenxH5},
+    {"multibatch/kang2018_ifnb_2000/ctrl/filtered_feature_bc_matrix.h5", "10x-h5", "", Format::TenxH5},
+    {"multibatch/kang2018_ifnb_2000/stim/filtered_feature_bc_matrix.h5", "10x-h5", "", Format::TenxH5},
+    {"loom/scvi_Cortex.loompy2.loom", "loom", "", Format::Loom},
+    {"multibatch/kang2018_ifnb_2000/kang2018_ifnb_2000.loom", "loom", "", Format::Loom},
+};
+
+QJsonObject oracle(const QString& format, const QString& path, const QString& genome = {}) {
+    QStringList args{format, path};
+    if (!genome.isEmpty()) args << genome;
+    return python_json("oracle_cohort.py", args);
+}
+
+/// Approximate structural equality of two JSON values (numbers to 1e-6 relative).
+bool json_equal(const QJsonValue& a, const QJsonValue& b, QString& where, const QString& path) {
+    if (a.isDouble() && b.isDouble()) {
+        if (close(a.toDouble(), b.toDouble())) return true;
+        where = path;
+        return false;
+    }
+    if (a.isBool() && b.isDouble()) return json_equal(QJsonValue(a.toBool() ? 1 : 0), b, where, path);
+    if (a.isDouble() && b.isBool()) return json_equal(a, QJsonValue(b.toBool() ? 1 : 0), where, path);
+    if (a.type() != b.type()) {
+        where = path + " (type)";
+        return false;
+    }
+    if (a.isArray()) {
+        QJsonArray x = a.toArray(), y = b.toArray();
+        if (x.size() != y.size()) {
+            where = path + " (length)";
+            return false;
+        }
+        for (qsizetype i = 0; i < x.size(); ++i)
+            if (!json_equal(x[i], y[i], where, path + "/" + QString::number(i))) return false;
+        return true;
+    }
+    if (a.isObject()) {
+        QJsonObject x = a.toObject(), y = b.toObject();
+        if (x.keys() != y.keys()) {
+            where = path + " (keys " + x.keys().join(',') + " vs " + y.keys().join(',') + ")";
+            return false;
+        }
+        for (const QString& key : x.keys())
+            if (!json_equal(x[key], y[key], where, path + "/" + key)) return false;
+        return true;
+    }
+    if (a != b) {
+        where = path;
+        return false;
+    }
+    return true;
+}
+
+QJsonObject uns_as_qt(const Cohort& cohort) {
+    return QJsonDocument::fromJson(QByteArray::fromStdString(cohort.uns.dump())).object();
+}
+
+}  // namespace
+
+class FormatsHdf5Test : public QObject {
+    Q_OBJECT
+
+    QTemporaryDir dir_;
+    std::vector<Cohort> cohorts_;           // ours, one per kRealFiles entry
+    std::vector<QJsonObject> source_;       // oracle on the source file
+    std::vector<QJsonObject> h5ad_back_;    // oracle on our .h5ad of it
+    std::vector<QJsonObject> loom_back_;    // oracle on our .loom of it (empty when no X)
+
+    QString h5ad_out(size_t i) const { return dir_.filePath(QString("round%1.h5ad").arg(i)); }
+    QString loom_out(size_t i) const { return dir_.filePath(QString("round%1.loom").arg(i)); }
+
+private slots:
+    /// Reads and writes everything first, then asks the oracle about all files in one Python
+    /// process (importing anndata costs seconds; once is enough).
+    void initTestCase() {
+        QVERIFY2(QFileInfo::exists(shared_data()),
+                 qPrintable("shared data not found at " + shared_data()));
+        QFile listing(dir_.filePath("jobs.tsv"));
+        QVERIFY(listing.open(QIODevice::WriteOnly));
+        size_t i = 0;
+        for (const auto& file : kRealFiles) {
+            ReadOptions options;
+            options.genome = file.genome;
+            cohorts_.push_back(read_cohort(shared_data(file.path).toStdString(), options));
+            const Cohort& cohort = cohorts_.back();
+            write_cohort(cohort, h5ad_out(i).toStdString(), Format::H5ad);
+            listing.write(QString("%1\t%2\t%3\n").arg(file.oracle_format, shared_data(file.path),
+                                                      file.genome).toUtf8());
+            listing.write(QString("h5ad\t%1\t\n").arg(h5ad_out(i)).toUtf8());
+            if (cohort.X) {
+                write_cohort(cohort, loom_out(i).toStdString(), Format::Loom);
+                listing.write(QString("loom\t%1\t\n").arg(loom_out(i)).toUtf8());
+            }
+            ++i;
+        }
+        listing.close();
+        QByteArray out = run_python("oracle_cohort.py", {"--batch", listing.fileName()});
+        QJsonArray all = QJsonDocument::fromJson(out).array();
+        qsizetype next = 0;
+        for (size_t k = 0; k < cohorts_.size(); ++k) {
+            source_.push_back(all[next++].toObject());
+            h5ad_back_.push_back(all[next++].toObject());
+            loom_back_.push_back(cohorts_[k].X ? all[next++].toObject() : QJsonObject());
+        }
+        QCOMPARE(next, all.size());
+    }
+
+    void realFiles_data() {
+        QTest::addColumn<int>("index");
+        int i = 0;
+        for (const auto& file : kRealFiles)
+            QTest::newRow(qPrintable(QString("%1 %2").arg(file.path, file.genome))) << i++;
+    }
+
+    void realFiles() {
+        QFETCH(int, index);
+        const RealFile& file = kRealFiles[index];
+        const QString path = shared_data(file.path);
+        QCOMPARE(detect_format(path.toStdString()), file.format);
+        const Cohort& cohort = cohorts_[static_cast<size_t>(index)];
+        const QJsonObject& expected = source_[static_cast<size_t>(index)];
+        verify_against_oracle(cohort, expected, QString(file.oracle_format) == "h5ad");
+        if (QString(file.oracle_format) == "h5ad") {
+            // Every uns entry we keep holds the values anndata shows.
+            QJsonObject ours = uns_as_qt(cohort), theirs = expected["uns"].toObject();
+            for (const QString& key : ours.keys()) {
+                QVERIFY2(theirs.contains(key), qPrintable("uns key not in anndata: " + key));
+                QString where;
+                QVERIFY2(json_equal(ours[key], theirs[key], where, key),
+                         qPrintable("uns differs at " + where));
+            }
+        }
+    }
+
+    void roundTripH5ad_data() { realFiles_data(); }
+
+    /// Each readable file -> .h5ad -> anndata 0.8 reads the same values we hold.
+    void roundTripH5ad() {
+        QFETCH(int, index);
+        const size_t i = static_cast<size_t>(index);
+        const Cohort& cohort = cohorts_[i];
+        verify_against_oracle(cohort, h5ad_back_[i], true);
+        QString where;
+        QVERIFY2(json_equal(QJsonValue(uns_as_qt(cohort)), h5ad_back_[i]["uns"], where, "uns"),
+                 qPrintable("uns differs at " + where));
+        // And our own reader agrees with itself.
+        Cohort again = read_h5ad(h5ad_out(i).toStdString());
+        verify_against_oracle(again, h5ad_back_[i], true);
+    }
+
+    void roundTripLoom_data() { realFiles_data(); }
+
+    void roundTripLoom() {
+        QFETCH(int, index);
+        const size_t i = static_cast<size_t>(index);
+        const Cohort& cohort = cohorts_[i];
+        if (!cohort.X) QSKIP("no X to write as loom");
+        const QString out = loom_out(i);
+        QCOMPARE(detect_format(out.toStdString()), Format::Loom);
+        Cohort back = read_loom(out.toStdString());
+        QCOMPARE(back.n_obs(), cohort.n_obs());
+        QCOMPARE(back.n_vars(), cohort.n_vars());
+        MatrixDigest a = digest(*cohort.X), b = digest(*back.X);
+        QCOMPARE(b.nnz, a.nnz);
+        QVERIFY(close(a.checksum, b.checksum));
+        const QJsonObject& expected = loom_back_[i];
+        QCOMPARE(expected["nnz"].toInteger(), a.nnz);
+        QVERIFY(close(expected["checksum"].toDouble(), a.checksum));
+        QString problem = compare_names(cohort.obs_names, expected["obs_names"].toArray());
+        QVERIFY2(problem.isEmpty(), qPrintable(problem));
+    }
+
+    void loompyValidatesOurLoom() {
+        // loompy itself accepts what we write (validate=True checks the layout and shapes).
+        QStringList paths;
+        for (size_t i = 0; i < cohorts_.size(); ++i)
+            if (cohorts_[i].X) paths << loom_out(i);
+        ProcessResult validate = run(python(), QStringList{"-c",
+            "import loompy,sys\n"
+            "for p in sys.argv[1:]:\n"
+            "    with loompy.connect(p, 'r', validate=True) as ds: assert ds.shape[0] > 0\n"} + paths);
+        QVERIFY2(validate.exit_code == 0, validate.err.constData());
+    }
+
+    /// Files written by anndata 0.8 itself: dense/csr/csc X, categoricals with missing values,
+    /// nullable ints and booleans, unicode strings, several obsm keys, layers, raw, nested uns.
+    void anndataWrittenFixtures() {
+        QTemporaryDir dir;
+        QByteArray listing = run_python("make_anndata_fixtures.py", {dir.path()});
+        const QStringList paths = QString::fromUtf8(listing).split('\n', Qt::SkipEmptyParts);
+        QCOMPARE(paths.size(), 3);
+        for (const QString& path : paths) {
+            Cohort cohort = read_cohort(path.toStdString());
+            QJsonObject expected = oracle("h5ad", path);
+            verify_against_oracle(cohort, expected, true);
+            QString where;
+            QVERIFY2(json_equal(QJsonValue(uns_as_qt(cohort)), expected["uns"], where, "uns"),
+                     qPrintable(path + ": uns differs at " + where));
+            const Column* grade = cohort.obs.find("ordered_grade");
+            QVERIFY(grade && grade->ordered);
+            const Column* nullable = cohort.obs.find("nullable_int");
+            QVERIFY(nullable && nullable->type == ColumnType::Int && nullable->is_missing(0));
+            // And back out: categoricals stay categorical, nullable stays nullable.
+            const QString out = dir.filePath("again_" + QFileInfo(path).fileName());
+            write_cohort(cohort, out.toStdString(), Format::H5ad);
+            QJsonObject again = oracle("h5ad", out);
+            verify_against_oracle(cohort, again, true);
+        }
+    }
+
+    void writesAtomicallyAndProtectsSource() {
+        QTemporaryDir dir;
+        const QString source = dir.filePath("source.h5ad");
+        QVERIFY(QFile::copy(shared_data("h5ad/anndata_archives/v0.7.8/adata.h5ad"), source));
+        QFile::setPermissions(source, QFile::ReadOwner | QFile::WriteOwner);
+        const QByteArray before = [&] { QFile f(source); f.open(QIODevice::ReadOnly); return f.readAll(); }();
+        Cohort cohort = read_cohort(source.toStdString());
+        // Writing onto the source itself is refused, even with overwrite.
+        QVERIFY_THROWS_EXCEPTION(IoError, write_cohort(cohort, source.toStdString(), Format::H5ad));
+        const QByteArray after = [&] { QFile f(source); f.open(QIODevice::ReadOnly); return f.readAll(); }();
+        QCOMPARE(after, before);
+        // Without overwrite an existing output is kept.
+        const QString out = dir.filePath("out.h5ad");
+        write_cohort(cohort, out.toStdString(), Format::H5ad);
+        WriteOptions keep;
+        keep.overwrite = false;
+        QVERIFY_THROWS_EXCEPTION(IoError, write_cohort(cohort, out.toStdString(), Format::H5ad, keep));
+        // No temporary is left behind.
+        QStringList leftovers = QDir(dir.path()).entryList(QStringList{".transcura-tmp-*"},
+                                                           QDir::AllEntries | QDir::Hidden);
+        QVERIFY2(leftovers.isEmpty(), qPrintable(leftovers.join(',')));
+    }
+
+    void cliInfoJson() {
+        const QString path = shared_data("multibatch/kang2018_ifnb_2000/kang2018_ifnb_2000.h5ad");
+        ProcessResult result = run(cli(), {"info", path, "--json"});
+        QCOMPARE(result.exit_code, 0);
+        QJsonParseError error;
+        QJsonObject info = QJsonDocument::fromJson(result.out, &error).object();
+        QCOMPARE(error.error, QJsonParseError::NoError);
+        QCOMPARE(info["format"].toString(), QString("h5ad"));
+        QCOMPARE(info["n_obs"].toInt(), 2000);
+        QCOMPARE(info["n_vars"].toInt(), 9015);
+        QCOMPARE(info["nnz"].toInteger(), 1129806);
+        QCOMPARE(info["obs_columns"].toArray().size(), 3);
+        QCOMPARE(info["obsm"].toArray().first().toString(), QString("X_pca"));
+        QVERIFY(info.contains("var_columns"));
+        ProcessResult text = run(cli(), {"info", path});
+        QCOMPARE(text.exit_code, 0);
+        QVERIFY(text.out.contains("stim"));
+        QVERIFY(text.out.contains("categorical"));
+    }
+
+    void cliConvertAndErrors() {
+        QTemporaryDir dir;
+        const QString in = shared_data("10x/scanpy_cellranger_3.0.0/filtered_feature_bc_matrix.h5");
+        const QString out = dir.filePath("converted.h5ad");
+        ProcessResult result = run(cli(), {"convert", in, out});
+        QVERIFY2(result.exit_code == 0, result.err.constData());
+        QJsonObject expected = oracle("h5ad", out);
+        QCOMPARE(expected["n_obs"].toInt(), 1107);
+        QCOMPARE(expected["nnz"].toInt(), 23866);
+        // Existing output needs --overwrite.
+        result = run(cli(), {"convert", in, out});
+        QVERIFY(result.exit_code != 0);
+        QVERIFY(result.err.contains("already exists"));
+        QCOMPARE(result.err.count('\n'), 1);
+        result = run(cli(), {"convert", in, out, "--overwrite"});
+        QCOMPARE(result.exit_code, 0);
+        // A missing input: one line naming the file.
+        result = run(cli(), {"info", dir.filePath("nope.h5ad")});
+        QVERIFY(result.exit_code != 0);
+        QVERIFY(result.err.contains("nope.h5ad"));
+        QCOMPARE(result.err.count('\n'), 1);
+        // Unknown output extension is a usage error.
+        result = run(cli(), {"convert", in, dir.filePath("out.xyz")});
+        QCOMPARE(result.exit_code, 2);
+    }
+};
+
+QTEST_APPLESS_MAIN(FormatsHdf5Test)
+#include "tst_formats_hdf5.moc"

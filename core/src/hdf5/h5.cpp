@@ -420,7 +420,10 @@ Dataset Group::dataset(const std::string& relative) const {
 
 Group Group::create_group(const std::string& name) {
     Lock lock(library_mutex());
-    Handle handle(H5Gcreate2(id(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+    // No timestamps in object headers: the same cohort must give byte-identical files.
+    Handle properties(H5Pcreate(H5P_GROUP_CREATE));
+    H5Pset_obj_track_times(properties.get(), false);
+    Handle handle(H5Gcreate2(id(), name.c_str(), H5P_DEFAULT, properties.get(), H5P_DEFAULT));
     if (!handle.valid()) fail_child(name, "cannot create group: " + take_error_stack());
     return Group(std::move(handle), file_, child_path(name));
 }
@@ -428,6 +431,7 @@ Group Group::create_group(const std::string& name) {
 namespace {
 Handle creation_properties(const std::vector<hsize_t>& shape, size_t element_size, int gzip) {
     Handle properties(H5Pcreate(H5P_DATASET_CREATE));
+    H5Pset_obj_track_times(properties.get(), false);
     hsize_t total = 1;
     for (hsize_t d : shape) total *= d;
     if (gzip <= 0 || total == 0 || shape.empty()) return properties;
@@ -689,6 +693,7 @@ Dataset Group::create_matrix(const std::string& name, hsize_t rows, hsize_t cols
     hsize_t dims[2] = {rows, cols};
     Handle space(H5Screate_simple(2, dims, nullptr));
     Handle properties(H5Pcreate(H5P_DATASET_CREATE));
+    H5Pset_obj_track_times(properties.get(), false);
     if (rows > 0 && cols > 0) {
         // loompy's chunking: 64 x 64 blocks suit both row and column access.
         hsize_t chunk[2] = {std::min<hsize_t>(rows, 64), std::min<hsize_t>(cols, 64)};

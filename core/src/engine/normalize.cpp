@@ -1,0 +1,244 @@
+// normalize_total, log1p, scale and per-gene moments.
+#include "transcura/normalize.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "engine/memory.hpp"
+#include "engine/parallel.hpp"
+#include "transcura/errors.hpp"
+
+namespace transcura {
+namespace {
+
+double row_total(const Matrix& X, int64_t i) {
+    double total = 0.0;
+    if (X.is_sparse()) {
+        const CsrMatrix& m = X.sparse();
+        for (int64_t k = m.indptr[i]; k < m.indptr[i + 1]; ++k) total += m.data[k];
+    } else {
+        const float* row = X.dense().row(i);
+        for (int64_t g = 0; g < X.n_cols(); ++g) total += row[g];
+    }
+    return total;
+}
+
+}  // namespace
+
+std::vector<double> normalization_factors(const Matrix& X, double target_sum,
+                                          const RunControl& control, double* used_target) {
+    const int64_t n = X.n_rows();
+    std::vector<double> totals(static_cast<size_t>(n));
+    engine::for_chunks(engine::make_chunks(n, 1024), control, [&](int64_t, int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) totals[i] = row_total(X, i);
+    });
+    double target = target_sum;
+    if (!(target > 0)) {
+        std::vector<double> nonzero;
+        for (double t : totals)
+            if (t > 0) nonzero.push_back(t);
+        if (nonzero.empty()) {
+            target = 1.0;
+        } else {  // numpy's median: mean of the two middle values for an even count
+            const size_t mid = nonzero.size() / 2;
+            std::nth_element(nonzero.begin(), nonzero.begin() + mid, nonzero.end());
+            target = nonzero[mid];
+            if (nonzero.size() % 2 == 0)
+                target = 0.5 * (target + *std::max_element(nonzero.begin(), nonzero.begin() + mid));
+        }
+    }
+    for (auto& t : totals) t = t > 0 ? target / t : 0.0;
+    if (used_target) *used_target = target;
+    return totals;
+}
+
+NormalizeResults normalize_total(const Matrix& X, const NormalizeOptions& options) {
+    NormalizeResults r;
+    r.size_factors = normalization_factors(X, options.target_sum, options.control, &r.target_sum);
+    r.X = X;
+    const bool take_log = options.log1p;
+    const int64_t n = X.n_rows();
+    engine::for_chunks(engine::make_chunks(n, 1024), options.control,
+                       [&](int64_t, int64_t b, int64_t e) {
+                           for (int64_t i = b; i < e; ++i) {
+                               const double f = r.size_factors[i];
+                               auto apply = [&](float& v) {
+                                   const double scaled = v * f;
+                                   v = static_cast<float>(take_log ? std::log1p(scaled) : scaled);
+                               };
+                               if (r.X.is_sparse()) {
+                                   CsrMatrix& m = r.X.sparse();
+                                   for (int64_t k = m.indptr[i]; k < m.indptr[i + 1]; ++k)
+                                       apply(m.data[k]);
+                               } else {
+                                   float* row = r.X.dense().row(i);
+                                   for (int64_t g = 0; g < r.X.n_cols(); ++g) apply(row[g]);
+                               }
+                           }
+                       });
+    return r;
+}
+
+void log1p_inplace(Matrix& X, const RunControl& control) {
+    std::vector<float>& values = X.is_sparse() ? X.sparse().data : X.dense().values;
+    const int64_t n = static_cast<int64_t>(values.size());
+    engine::for_chunks(engine::make_chunks(n, 1 << 16), control,
+                       [&](int64_t, int64_t b, int64_t e) {
+                           for (int64_t k = b; k < e; ++k) values[k] = std::log1p(values[k]);
+                       });
+}
+
+CsrMatrix normalized_log_columns(const Matrix& counts, const std::vector<double>& factors,
+                                 const std::vector<int64_t>& genes, const RunControl& control) {
+    const int64_t n = counts.n_rows(), n_genes = counts.n_cols();
+    if (static_cast<int64_t>(factors.size()) != n)
+        throw InvalidArgument("normalized_log_columns: one factor per cell needed");
+    std::vector<int32_t> position(static_cast<size_t>(n_genes), -1);
+    for (size_t j = 0; j < genes.size(); ++j) {
+        if (genes[j] < 0 || genes[j] >= n_genes) throw InvalidArgument("gene index out of range");
+        position[genes[j]] = static_cast<int32_t>(j);
+    }
+    const bool sorted = std::is_sorted(genes.begin(), genes.end());
+    CsrMatrix out;
+    out.n_rows = n;
+    out.n_cols = static_cast<int64_t>(genes.size());
+    out.indptr.assign(static_cast<size_t>(n + 1), 0);
+    auto for_row = [&](int64_t i, auto&& emit) {
+        if (counts.is_sparse()) {
+            const CsrMatrix& m = counts.sparse();
+            for (int64_t k = m.indptr[i]; k < m.indptr[i + 1]; ++k) {
+                const int32_t p = position[m.indices[k]];
+                if (p >= 0 && m.data[k] != 0.0f) emit(p, m.data[k]);
+            }
+        } else {
+            const float* row = counts.dense().row(i);
+            for (size_t j = 0; j < genes.size(); ++j)
+                if (row[genes[j]] != 0.0f) emit(static_cast<int32_t>(j), row[genes[j]]);
+        }
+    };
+    const engine::Chunking chunks = engine::make_chunks(n, 1024);
+    engine::for_chunks(chunks, control, [&](int64_t, int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) {
+            int64_t count = 0;
+            for_row(i, [&](int32_t, float) { ++count; });
+            out.indptr[i + 1] = count;
+        }
+    });
+    for (int64_t i = 0; i < n; ++i) out.indptr[i + 1] += out.indptr[i];
+    engine::resize_huge(out.indices, static_cast<size_t>(out.indptr[n]));
+    engine::resize_huge(out.data, static_cast<size_t>(out.indptr[n]));
+    engine::for_chunks(chunks, control, [&](int64_t, int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) {
+            int64_t k = out.indptr[i];
+            const double f = factors[i];
+            for_row(i, [&](int32_t p, float v) {
+                out.indices[k] = p;
+                out.data[k] = static_cast<float>(std::log1p(v * f));
+                ++k;
+            });
+            if (!sorted) {
+                // Keep CSR column order within rows when the selection is not increasing.
+                std::vector<std::pair<int32_t, float>> row;
+                for (int64_t q = out.indptr[i]; q < k; ++q)
+                    row.emplace_back(out.indices[q], out.data[q]);
+                std::sort(row.begin(), row.end(),
+                          [](const auto& a, const auto& c) { return a.first < c.first; });
+                for (size_t q = 0; q < row.size(); ++q) {
+                    out.indices[out.indptr[i] + q] = row[q].first;
+                    out.data[out.indptr[i] + q] = row[q].second;
+                }
+            }
+        }
+    });
+    return out;
+}
+
+void gene_mean_var(const Matrix& X, std::vector<double>& means, std::vector<double>& variances,
+                   const RunControl& control) {
+    const int64_t n = X.n_rows(), n_genes = X.n_cols();
+    const engine::Chunking chunks = engine::make_chunks(n, 512, 32);
+    std::vector<std::vector<double>> sums(chunks.count()), squares(chunks.count());
+    engine::for_chunks(chunks, control, [&](int64_t c, int64_t b, int64_t e) {
+        sums[c].assign(static_cast<size_t>(n_genes), 0.0);
+        squares[c].assign(static_cast<size_t>(n_genes), 0.0);
+        double* s = sums[c].data();
+        double* q = squares[c].data();
+        for (int64_t i = b; i < e; ++i) {
+            if (X.is_sparse()) {
+                const CsrMatrix& m = X.sparse();
+                for (int64_t k = m.indptr[i]; k < m.indptr[i + 1]; ++k) {
+                    const double v = m.data[k];
+                    s[m.indices[k]] += v;
+                    q[m.indices[k]] += v * v;
+                }
+            } else {
+                const float* row = X.dense().row(i);
+                for (int64_t g = 0; g < n_genes; ++g) {
+                    const double v = row[g];
+                    s[g] += v;
+                    q[g] += v * v;
+                }
+            }
+        }
+    });
+    means.assign(static_cast<size_t>(n_genes), 0.0);
+    variances.assign(static_cast<size_t>(n_genes), 0.0);
+    const double nd = static_cast<double>(n);
+    engine::for_chunks(
+        engine::make_chunks(n_genes, 2048), control, [&](int64_t, int64_t b, int64_t e) {
+            for (int64_t g = b; g < e; ++g) {
+                double s = 0.0, q = 0.0;
+                for (size_t c = 0; c < sums.size(); ++c) {
+                    s += sums[c][g];
+                    q += squares[c][g];
+                }
+                const double mean = n > 0 ? s / nd : 0.0;
+                means[g] = mean;
+                // scanpy's _get_mean_var: (E[x^2] - E[x]^2) * n / (n - 1)
+                variances[g] = n > 1 ? (q / nd - mean * mean) * nd / (nd - 1.0) : 0.0;
+            }
+        });
+}
+
+ScaleResults scale(Matrix& X, const ScaleOptions& options) {
+    ScaleResults r;
+    std::vector<double> variances;
+    gene_mean_var(X, r.means, variances, options.control);
+    r.stds.resize(variances.size());
+    for (size_t g = 0; g < variances.size(); ++g) {
+        const double sd = std::sqrt(std::max(variances[g], 0.0));
+        r.stds[g] = sd > 0 ? sd : 1.0;
+    }
+    const double clip = options.max_value;
+    const int64_t n = X.n_rows(), n_genes = X.n_cols();
+    if (!X.is_sparse()) {
+        DenseF& m = X.dense();
+        engine::for_chunks(
+            engine::make_chunks(n, 256), options.control, [&](int64_t, int64_t b, int64_t e) {
+                for (int64_t i = b; i < e; ++i) {
+                    float* row = m.row(i);
+                    for (int64_t g = 0; g < n_genes; ++g) {
+                        double v = (row[g] - (options.zero_center ? r.means[g] : 0.0)) / r.stds[g];
+                        if (clip > 0)
+                            v = std::clamp(v, options.zero_center ? -clip : -HUGE_VAL, clip);
+                        row[g] = static_cast<float>(v);
+                    }
+                }
+            });
+        r.modified = true;
+    } else if (!options.zero_center) {
+        CsrMatrix& m = X.sparse();
+        engine::for_chunks(engine::make_chunks(m.nnz(), 1 << 16), options.control,
+                           [&](int64_t, int64_t b, int64_t e) {
+                               for (int64_t k = b; k < e; ++k) {
+                                   double v = m.data[k] / r.stds[m.indices[k]];
+                                   if (clip > 0) v = std::min(v, clip);
+                                   m.data[k] = static_cast<float>(v);
+                               }
+                           });
+        r.modified = true;
+    }
+    return r;
+}
+
+}  // namespace transcura

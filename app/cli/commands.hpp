@@ -35,5 +35,7 @@ private:
 
 int info(const Args& args);
 int convert(const Args& args);
+int run(const Args& args);
+int simulate(const Args& args);
 
 }  // namespace cli

@@ -20,6 +20,13 @@ const Command kCommands[] = {
     {"convert", cli::convert,
      "convert IN OUT [--to h5ad|loom|mtx|csv|tsv] [--no-overwrite] [--genome G] "
      "[--orientation auto|genes-by-cells|cells-by-genes] [--sample-sheet FILE]"},
+    {"run", cli::run,
+     "run IN -o OUT.h5ad [--batch-key K] [--min-genes 200] [--max-pct-mt 20] [--n-hvg 2000] "
+     "[--n-pcs 50] [--neighbors 15] [--min-dist 0.5] [--resolution 1.0] [--seed 0] "
+     "[--threads N] [--timings FILE.json]"},
+    {"simulate", cli::simulate,
+     "simulate --cells N --genes G --types T --batches B --batch-effect E "
+     "[--donors-per-batch D] [--seed S] [--threads N] -o OUT.h5ad"},
 };
 
 void print_usage(std::FILE* out) {

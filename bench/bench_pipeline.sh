@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Benchmark of the analysis pipeline: `transcura-cli run` against the scanpy-equivalent anchor
+# (bench/anchor_pipeline.py: anndata + scipy + scikit-learn + umap-learn + leidenalg, the same
+# steps and parameters) on simulated cohorts, in one run. Prints seconds per step for both, the
+# ratio anchor / transcura, peak memory, and the adjusted Rand index of each Leiden clustering
+# against the simulated cell types. A script, never a test: timings depend on the machine.
+#
+# usage: bench/bench_pipeline.sh [--sizes "20000 100000"] [--genes 20000] [--threads N]
+#                                [--workdir DIR] [--cli PATH] [--keep]
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(dirname "$here")"
+sizes="20000 100000"
+genes=20000
+threads=0
+workdir=""
+keep=0
+cli="${TRANSCURA_CLI:-}"
+python=/usr/bin/python3  # Debian's python with anndata, umap-learn, leidenalg
+
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --sizes) sizes="$2"; shift 2 ;;
+        --genes) genes="$2"; shift 2 ;;
+        --threads) threads="$2"; shift 2 ;;
+        --workdir) workdir="$2"; shift 2 ;;
+        --cli) cli="$2"; shift 2 ;;
+        --keep) keep=1; shift ;;
+        -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+        *) echo "bench_pipeline.sh: unknown option $1" >&2; exit 2 ;;
+    esac
+done
+
+if [[ -z "$cli" ]]; then
+    for candidate in "$root/build/app/transcura-cli" "$root/../build/app/transcura-cli"; do
+        [[ -x "$candidate" ]] && cli="$candidate" && break
+    done
+fi
+if [[ -z "$cli" || ! -x "$cli" ]]; then
+    echo "bench_pipeline.sh: transcura-cli not found; build it or pass --cli PATH" >&2
+    exit 2
+fi
+if [[ -z "$workdir" ]]; then
+    workdir="$(mktemp -d "${TMPDIR:-/tmp}/transcura-bench.XXXXXX")"
+    [[ $keep -eq 1 ]] || trap 'rm -rf "$workdir"' EXIT
+fi
+mkdir -p "$workdir"
+
+# Same parameters on both sides (the issue's defaults), batch-aware HVG on the simulated batches.
+params=(--batch-key batch --min-genes 200 --max-pct-mt 20 --n-hvg 2000 --n-pcs 50
+        --neighbors 15 --min-dist 0.5 --resolution 1.0 --seed 0)
+thread_args=()
+[[ "$threads" -gt 0 ]] && thread_args=(--threads "$threads")
+
+echo "transcura-cli: $cli"
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.1f GB", $2 / 1048576}' /proc/meminfo)"
+for n in $sizes; do
+    sim="$workdir/sim_${n}.h5ad"
+    echo
+    echo "== $n cells x $genes genes (10 types, 4 batches, batch effect 0.2) =="
+    "$cli" simulate --cells "$n" --genes "$genes" --types 10 --batches 4 --batch-effect 0.2 \
+        --donors-per-batch 2 --seed 0 "${thread_args[@]}" -o "$sim"
+    /usr/bin/time -f "%M" -o "$workdir/transcura_rss_$n" \
+        "$cli" run "$sim" -o "$workdir/transcura_$n.h5ad" "${params[@]}" "${thread_args[@]}" \
+        --timings "$workdir/transcura_$n.json" --quiet
+    /usr/bin/time -f "%M" -o "$workdir/anchor_rss_$n" \
+        "$python" "$here/anchor_pipeline.py" "$sim" "$workdir/anchor_$n.h5ad" "${params[@]}" \
+        --timings "$workdir/anchor_$n.json" 2> "$workdir/anchor_$n.log"
+
+    "$python" - "$workdir" "$n" <<'EOF'
+import json
+import sys
+
+import anndata
+from sklearn.metrics import adjusted_rand_score
+
+workdir, n = sys.argv[1], sys.argv[2]
+ours = json.load(open(f"{workdir}/transcura_{n}.json"))
+anchor = json.load(open(f"{workdir}/anchor_{n}.json"))
+rss_ours = int(open(f"{workdir}/transcura_rss_{n}").read().split()[-1]) / 1024
+rss_anchor = int(open(f"{workdir}/anchor_rss_{n}").read().split()[-1]) / 1024
+steps = ["read", "qc", "filter", "normalize", "hvg", "pca", "knn", "umap", "leiden", "write"]
+print(f"{'step':<11}{'transcura s':>13}{'anchor s':>11}{'anchor/transcura':>18}")
+total_ours = total_anchor = 0.0
+for step in steps:
+    a, b = ours.get(step), anchor.get(step)
+    total_ours += a or 0.0
+    total_anchor += b or 0.0
+    fa = f"{a:13.3f}" if a is not None else f"{'-':>13}"
+    fb = f"{b:11.3f}" if b is not None else f"{'-':>11}"
+    ratio = f"{b / a:18.1f}" if a and b else f"{'-':>18}"
+    print(f"{step:<11}{fa}{fb}{ratio}")
+print(f"{'total':<11}{total_ours:13.3f}{total_anchor:11.3f}{total_anchor / total_ours:18.1f}")
+print(f"{'peak RSS MB':<11}{rss_ours:13.0f}{rss_anchor:11.0f}{rss_anchor / rss_ours:18.2f}")
+print(f"(anchor numba/pynndescent warm-up, not counted: {anchor.get('warmup', 0):.1f} s)")
+for name in ("transcura", "anchor"):
+    try:
+        adata = anndata.read_h5ad(f"{workdir}/{name}_{n}.h5ad", backed="r")
+        if "leiden" in adata.obs:
+            ari = adjusted_rand_score(adata.obs["cell_type"], adata.obs["leiden"])
+            print(f"{name}: {adata.n_obs} cells kept, {adata.obs['leiden'].nunique()} Leiden clusters, "
+                  f"ARI vs simulated cell types {ari:.3f}")
+        else:
+            print(f"{name}: {adata.n_obs} cells kept, no leiden column")
+    except Exception as error:  # the table matters more than the quality line
+        print(f"{name}: could not read the output ({error})")
+EOF
+done

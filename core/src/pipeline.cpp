@@ -1,0 +1,274 @@
+// The standard pipeline (see pipeline.hpp): QC -> filter -> normalise -> HVG -> PCA -> kNN ->
+// UMAP -> Leiden.
+#include "transcura/pipeline.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "engine/memory.hpp"
+#include "engine/parallel.hpp"
+#include "transcura/errors.hpp"
+#include "transcura/hvg.hpp"
+#include "transcura/normalize.hpp"
+#include "transcura/pca.hpp"
+#include "transcura/qc.hpp"
+
+namespace transcura {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+    return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+/// Progress of a step mapped onto [begin, end) of the whole pipeline; same threads and cancel.
+RunControl step_control(const RunControl& parent, double begin, double end) {
+    RunControl control;
+    control.num_threads = parent.num_threads;
+    control.cancel = parent.cancel;
+    if (parent.progress) {
+        auto progress = parent.progress;
+        control.progress = [progress, begin, end](double fraction, const std::string& what) {
+            progress(begin + (end - begin) * std::clamp(fraction, 0.0, 1.0), what);
+        };
+    }
+    return control;
+}
+
+/// Rows of a CSR (parallel copy), or of a dense matrix.
+Matrix subset_rows(const Matrix& X, const std::vector<int64_t>& rows, const RunControl& control) {
+    if (!X.is_sparse()) return X.subset(&rows, nullptr);
+    const CsrMatrix& in = X.sparse();
+    CsrMatrix out;
+    const int64_t n = static_cast<int64_t>(rows.size());
+    out.n_rows = n;
+    out.n_cols = in.n_cols;
+    out.indptr.assign(static_cast<size_t>(n + 1), 0);
+    for (int64_t r = 0; r < n; ++r)
+        out.indptr[r + 1] = out.indptr[r] + in.indptr[rows[r] + 1] - in.indptr[rows[r]];
+    engine::resize_huge(out.indices, static_cast<size_t>(out.indptr[n]));
+    engine::resize_huge(out.data, static_cast<size_t>(out.indptr[n]));
+    engine::for_chunks(engine::make_chunks(n, 1024), control, [&](int64_t, int64_t b, int64_t e) {
+        for (int64_t r = b; r < e; ++r) {
+            const int64_t from = in.indptr[rows[r]], count = in.indptr[rows[r] + 1] - from;
+            std::copy_n(in.indices.begin() + from, count, out.indices.begin() + out.indptr[r]);
+            std::copy_n(in.data.begin() + from, count, out.data.begin() + out.indptr[r]);
+        }
+    });
+    return Matrix(std::move(out));
+}
+
+/// The kept cells with every per-cell annotation; cell graphs (obsp) are dropped because the
+/// pipeline builds its own.
+Cohort subset_cells(const Cohort& in, const std::vector<int64_t>& cells,
+                    const RunControl& control) {
+    Cohort out;
+    out.obs_names.reserve(cells.size());
+    for (int64_t c : cells) out.obs_names.push_back(in.obs_names[c]);
+    out.var_names = in.var_names;
+    out.X = subset_rows(*in.X, cells, control);
+    out.obs = in.obs.subset(cells);
+    out.var = in.var;
+    for (const auto& [key, m] : in.obsm) {
+        DenseD rows(static_cast<int64_t>(cells.size()), m.n_cols);
+        for (size_t r = 0; r < cells.size(); ++r)
+            std::copy_n(m.row(cells[r]), m.n_cols, rows.row(static_cast<int64_t>(r)));
+        out.obsm[key] = std::move(rows);
+    }
+    out.varm = in.varm;
+    for (const auto& [key, m] : in.layers) out.layers[key] = m.subset(&cells, nullptr);
+    if (in.raw) {
+        RawData raw;
+        raw.X = in.raw->X.subset(&cells, nullptr);
+        raw.var_names = in.raw->var_names;
+        raw.var = in.raw->var;
+        out.raw = std::move(raw);
+    }
+    out.uns = in.uns;
+    out.source_path = in.source_path;
+    out.source_format = in.source_format;
+    return out;
+}
+
+/// The same as subset_cells, but consuming the cohort: X is compacted in place (rows only move
+/// towards the front), so no second copy of the counts is ever allocated.
+Cohort keep_cells_in_place(Cohort&& c, const std::vector<int64_t>& cells) {
+    const int64_t n = static_cast<int64_t>(cells.size());
+    if (c.X->is_sparse()) {
+        CsrMatrix& m = c.X->sparse();
+        int64_t write = 0;
+        for (int64_t r = 0; r < n; ++r) {
+            const int64_t from = m.indptr[cells[r]], count = m.indptr[cells[r] + 1] - from;
+            if (from != write) {
+                std::copy(m.indices.begin() + from, m.indices.begin() + from + count,
+                          m.indices.begin() + write);
+                std::copy(m.data.begin() + from, m.data.begin() + from + count,
+                          m.data.begin() + write);
+            }
+            m.indptr[r] = write;
+            write += count;
+        }
+        m.indptr[n] = write;
+        m.indptr.resize(static_cast<size_t>(n + 1));
+        m.indices.resize(static_cast<size_t>(write));
+        m.data.resize(static_cast<size_t>(write));
+        m.n_rows = n;
+    } else {
+        DenseF& d = c.X->dense();
+        for (int64_t r = 0; r < n; ++r)
+            if (cells[r] != r) std::copy_n(d.row(cells[r]), d.n_cols, d.row(r));
+        d.values.resize(static_cast<size_t>(n * d.n_cols));
+        d.n_rows = n;
+    }
+    for (int64_t r = 0; r < n; ++r)
+        if (cells[r] != r) c.obs_names[r] = std::move(c.obs_names[cells[r]]);
+    c.obs_names.resize(static_cast<size_t>(n));
+    c.obs = c.obs.subset(cells);
+    for (auto& [key, m] : c.obsm) {
+        for (int64_t r = 0; r < n; ++r)
+            if (cells[r] != r) std::copy_n(m.row(cells[r]), m.n_cols, m.row(r));
+        m.values.resize(static_cast<size_t>(n * m.n_cols));
+        m.n_rows = n;
+    }
+    for (auto& [key, m] : c.layers) m = m.subset(&cells, nullptr);
+    if (c.raw) c.raw->X = c.raw->X.subset(&cells, nullptr);
+    c.obsp.clear();
+    return std::move(c);
+}
+
+/// `consumable`, when given, is the same object as `input` and may be taken apart.
+PipelineResults run(const Cohort& input, Cohort* consumable, const PipelineOptions& o) {
+    if (!input.X) throw InvalidArgument("the cohort has no expression matrix X");
+    if (o.min_genes < 0 || o.n_hvg < 1 || o.n_pcs < 1 || o.n_neighbors < 2 || !(o.target_sum > 0))
+        throw InvalidArgument("pipeline: invalid parameters");
+    const RunControl& control = o.control;
+    PipelineResults results;
+    results.cells_before = input.n_obs();
+    auto t = Clock::now();
+
+    // ---- QC on all cells ----
+    std::vector<int32_t> batch_all;
+    if (!o.batch_key.empty()) batch_all = batch_codes(input, o.batch_key);
+    QcOptions qc_options;
+    qc_options.control = step_control(control, 0.0, 0.05);
+    const QcResults qc = compute_qc(*input.X, input.var_names, qc_options,
+                                    o.batch_key.empty() ? nullptr : &batch_all);
+    results.seconds["qc"] = seconds_since(t);
+    control.check();
+
+    // ---- filter ----
+    t = Clock::now();
+    const std::vector<double>* pct_mt = nullptr;
+    for (size_t s = 0; s < qc.set_names.size(); ++s)
+        if (qc.set_names[s] == "mt") pct_mt = &qc.set_pct[s];
+    std::vector<int64_t> kept;
+    for (int64_t i = 0; i < input.n_obs(); ++i) {
+        const bool enough_genes = qc.n_genes_by_counts[i] >= o.min_genes;
+        const double mt = pct_mt ? (*pct_mt)[i] : 0.0;
+        const bool mito_ok = std::isnan(mt) || mt <= o.max_pct_mt;
+        if (enough_genes && mito_ok) kept.push_back(i);
+    }
+    if (kept.size() < 3)
+        throw InvalidArgument("pipeline: only " + std::to_string(kept.size()) +
+                              " cells pass the QC thresholds (min_genes " +
+                              std::to_string(o.min_genes) + ", max_pct_mt " +
+                              std::to_string(o.max_pct_mt) + ")");
+    Cohort out = consumable ? keep_cells_in_place(std::move(*consumable), kept)
+                            : subset_cells(input, kept, step_control(control, 0.05, 0.1));
+    for (auto& column : qc.obs_columns()) out.obs.set(column.subset(kept));
+    // Per-gene QC metrics describe all input cells (computed before filtering, as in scanpy's
+    // recipe).
+    for (auto& column : qc.var_columns()) out.var.set(std::move(column));
+    std::vector<int32_t> batch;
+    if (!o.batch_key.empty())
+        for (int64_t c : kept) batch.push_back(batch_all[c]);
+    results.cells_after = static_cast<int64_t>(kept.size());
+    results.seconds["filter"] = seconds_since(t);
+    control.check();
+
+    // ---- normalise (cell factors; the log-normalised HVG matrix is built after HVG) ----
+    t = Clock::now();
+    const Matrix& counts = *out.X;
+    double target_used = o.target_sum;
+    const std::vector<double> factors =
+        normalization_factors(counts, o.target_sum, step_control(control, 0.1, 0.12), &target_used);
+    double normalize_seconds = seconds_since(t);
+    control.check();
+
+    // ---- HVG (seurat flavour on the log-normalised data) ----
+    t = Clock::now();
+    HvgOptions hvg_options;
+    hvg_options.n_top_genes = std::min<int>(o.n_hvg, static_cast<int>(out.n_vars()));
+    hvg_options.control = step_control(control, 0.12, 0.2);
+    const HvgResults hvg = highly_variable_genes_normalized(counts, factors, hvg_options,
+                                                            batch.empty() ? nullptr : &batch);
+    hvg.add_to(out);
+    const std::vector<int64_t> hvg_genes = hvg.selected();
+    results.seconds["hvg"] = seconds_since(t);
+    control.check();
+
+    t = Clock::now();
+    Matrix log_hvg(
+        normalized_log_columns(counts, factors, hvg_genes, step_control(control, 0.2, 0.25)));
+    normalize_seconds += seconds_since(t);
+    results.seconds["normalize"] = normalize_seconds;
+    control.check();
+
+    // ---- PCA on the HVGs, centred, not scaled ----
+    t = Clock::now();
+    PcaOptions pca_options;
+    pca_options.n_components = o.n_pcs;
+    pca_options.seed = o.seed;
+    pca_options.control = step_control(control, 0.25, 0.4);
+    const PcaResults pca = run_pca(log_hvg, pca_options);
+    log_hvg = Matrix();
+    const int64_t k = pca.scores.n_cols;
+    out.obsm["X_pca"] = pca.scores;
+    DenseD pcs(out.n_vars(), k);  // scanpy's varm["PCs"]: zero rows for genes not in the HVGs
+    for (size_t q = 0; q < hvg_genes.size(); ++q)
+        std::copy_n(pca.loadings.row(static_cast<int64_t>(q)), k, pcs.row(hvg_genes[q]));
+    out.varm["PCs"] = std::move(pcs);
+    out.uns["pca"] = {{"variance", pca.explained_variance},
+                      {"variance_ratio", pca.explained_variance_ratio},
+                      {"params", {{"zero_center", true}, {"use_highly_variable", true}}}};
+    results.seconds["pca"] = seconds_since(t);
+    control.check();
+
+    // ---- kNN, UMAP, Leiden: see the engine's knn.hpp / umap.hpp / leiden.hpp ----
+
+    out.uns["hvg"] = {{"flavor", "seurat"}};
+    out.uns["log1p"] = {{"base", nullptr}};
+    out.uns["transcura_pipeline"] = {{"batch_key", o.batch_key},
+                                     {"min_genes", o.min_genes},
+                                     {"max_pct_mt", o.max_pct_mt},
+                                     {"target_sum", target_used},
+                                     {"n_hvg", o.n_hvg},
+                                     {"n_pcs", o.n_pcs},
+                                     {"n_neighbors", o.n_neighbors},
+                                     {"min_dist", o.min_dist},
+                                     {"umap_components", o.umap_components},
+                                     {"resolution", o.resolution},
+                                     {"seed", o.seed},
+                                     {"cells_before", results.cells_before},
+                                     {"cells_after", results.cells_after},
+                                     {"hvg_flavor", "seurat"},
+                                     {"pca_scaled", false},
+                                     {"version", TRANSCURA_VERSION}};
+    control.report(1.0, "done");
+    results.cohort = std::move(out);
+    return results;
+}
+
+}  // namespace
+
+PipelineResults run_pipeline(const Cohort& input, const PipelineOptions& options) {
+    return run(input, nullptr, options);
+}
+
+PipelineResults run_pipeline(Cohort&& input, const PipelineOptions& options) {
+    return run(input, &input, options);
+}
+
+}  // namespace transcura

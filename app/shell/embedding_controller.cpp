@@ -1,0 +1,272 @@
+#include "embedding_controller.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "embedding_toolbar.hpp"
+#include "embedding_view.hpp"
+#include "obs_access.hpp"
+
+namespace transcura::shell {
+
+using widgets::EmbeddingView;
+
+namespace {
+
+int64_t find_gene(const std::vector<std::string>& names, const QString& gene) {
+    const std::string exact = gene.toStdString();
+    auto it = std::find(names.begin(), names.end(), exact);
+    if (it != names.end()) return it - names.begin();
+    for (size_t i = 0; i < names.size(); ++i)
+        if (QString::fromStdString(names[i]).compare(gene, Qt::CaseInsensitive) == 0)
+            return static_cast<int64_t>(i);
+    return -1;
+}
+
+/// Column `gene` of a matrix as floats. CSR rows are searched by bisection when their indices
+/// are sorted (checked on a sample of rows), else scanned.
+std::vector<float> matrix_column(const Matrix& m, int64_t gene) {
+    const int64_t n = m.n_rows();
+    std::vector<float> out(static_cast<size_t>(n), 0.0f);
+    if (!m.is_sparse()) {
+        const DenseF& d = m.dense();
+        for (int64_t r = 0; r < n; ++r) out[static_cast<size_t>(r)] = d(r, gene);
+        return out;
+    }
+    const CsrMatrix& s = m.sparse();
+    bool sorted = true;
+    for (int64_t r = 0; r < n && sorted; r += std::max<int64_t>(1, n / 100))
+        sorted =
+            std::is_sorted(s.indices.begin() + s.indptr[r], s.indices.begin() + s.indptr[r + 1]);
+    const int32_t g = static_cast<int32_t>(gene);
+#pragma omp parallel for schedule(static) if (n > 20000)
+    for (int64_t r = 0; r < n; ++r) {
+        auto begin = s.indices.begin() + s.indptr[r], end = s.indices.begin() + s.indptr[r + 1];
+        auto it = sorted ? std::lower_bound(begin, end, g) : std::find(begin, end, g);
+        if (it != end && *it == g)
+            out[static_cast<size_t>(r)] = s.data[static_cast<size_t>(it - s.indices.begin())];
+    }
+    return out;
+}
+
+}  // namespace
+
+EmbeddingController::EmbeddingController(EmbeddingView* view, widgets::EmbeddingToolbar* toolbar,
+                                         QObject* parent)
+    : QObject(parent), view_(view), toolbar_(toolbar) {
+    connect(toolbar_, &widgets::EmbeddingToolbar::embeddingChosen, this,
+            [this](const QString& key, int x, int y, int z) { showEmbedding(key, x, y, z); });
+    connect(toolbar_, &widgets::EmbeddingToolbar::colorColumnChosen, this,
+            &EmbeddingController::colorByColumn);
+    connect(toolbar_, &widgets::EmbeddingToolbar::geneChosen, this,
+            [this](const QString& gene) { colorByGene(gene); });
+    connect(toolbar_, &widgets::EmbeddingToolbar::pointSizeChanged, view_,
+            &EmbeddingView::setPointSize);
+    connect(toolbar_, &widgets::EmbeddingToolbar::opacityChanged, view_,
+            &EmbeddingView::setOpacity);
+    toolbar_->setPointSize(view_->pointSize());
+    toolbar_->setOpacity(view_->opacity());
+    view_->setTooltipProvider([this](int64_t cell) { return tooltip(cell); });
+}
+
+QStringList EmbeddingController::embeddingKeys(const Cohort& cohort) {
+    QStringList keys;
+    for (const auto& [name, matrix] : cohort.obsm)
+        if (matrix.n_cols >= 2 && matrix.n_rows == cohort.n_obs())
+            keys << QString::fromStdString(name);
+    // The usual layouts first.
+    const QStringList preferred = {QStringLiteral("X_umap"), QStringLiteral("X_tsne"),
+                                   QStringLiteral("X_draw_graph_fa"), QStringLiteral("X_pca")};
+    std::stable_sort(keys.begin(), keys.end(), [&](const QString& a, const QString& b) {
+        auto rank = [&](const QString& k) {
+            qsizetype i = preferred.indexOf(k);
+            return i < 0 ? preferred.size() : i;
+        };
+        return rank(a) < rank(b);
+    });
+    return keys;
+}
+
+void EmbeddingController::setCohort(std::shared_ptr<const Cohort> cohort) {
+    cohort_ = std::move(cohort);
+    live_ = false;
+    embedding_.clear();
+    gene_.clear();
+    if (!cohort_) {
+        view_->clearPoints();
+        return;
+    }
+    const QStringList keys = embeddingKeys(*cohort_);
+    QList<QPair<QString, int>> embeddings;
+    for (const QString& k : keys)
+        embeddings.append({k, static_cast<int>(cohort_->obsm.at(k.toStdString()).n_cols)});
+    toolbar_->setEmbeddings(embeddings, keys.value(0));
+    QStringList columns, genes;
+    for (const Column& c : cohort_->obs.columns) columns << QString::fromStdString(c.name);
+    for (const std::string& g : cohort_->var_names) genes << QString::fromStdString(g);
+    toolbar_->setGenes(genes);
+    QString column = widgets::default_label_key(cohort_->obs);
+    if (column.isEmpty()) column = widgets::default_batch_key(cohort_->obs);
+    column_ = column;
+    toolbar_->setColumns(columns, column_);
+    if (keys.isEmpty()) {
+        view_->clearPoints();
+        view_->setPlaceholderText(
+            tr("This cohort has no embedding yet.\nRun the pipeline "
+               "(Analysis \u25b8 Run Pipeline) to compute PCA and UMAP."));
+        return;
+    }
+    showEmbedding(keys.first());
+}
+
+bool EmbeddingController::showEmbedding(const QString& key, int x, int y, int z) {
+    if (!cohort_) return false;
+    auto it = cohort_->obsm.find(key.toStdString());
+    if (it == cohort_->obsm.end() || it->second.n_rows != cohort_->n_obs()) return false;
+    const std::vector<int64_t> selection = view_->selection();
+    live_ = false;
+    embedding_ = key;
+    view_->setPoints(it->second, x, y, z);
+    reapplyColor();
+    view_->setSelection(selection);
+    return true;
+}
+
+void EmbeddingController::reapplyColor() {
+    if (!gene_.isEmpty() && colorByGene(gene_)) return;
+    colorByColumn(column_);
+}
+
+void EmbeddingController::colorByColumn(const QString& column) {
+    column_ = column;
+    gene_.clear();
+    gene_values_.clear();
+    toolbar_->showColumn(column);
+    if (!cohort_ || view_->pointCount() != cohort_->n_obs()) return;
+    const Column* c = column.isEmpty() ? nullptr : cohort_->obs.find(column.toStdString());
+    if (!c) {
+        view_->setUniformColor(QColor(70, 110, 170));
+        return;
+    }
+    if (auto categories = widgets::as_categories(*c)) {
+        // scanpy keeps a column's colours in uns["<column>_colors"]; use them when they fit.
+        std::vector<QColor> palette;
+        const std::string key = c->name + "_colors";
+        if (cohort_->uns.is_object() && cohort_->uns.contains(key) &&
+            cohort_->uns[key].is_array() &&
+            cohort_->uns[key].size() == static_cast<size_t>(categories->names.size())) {
+            for (const auto& value : cohort_->uns[key])
+                palette.emplace_back(value.is_string()
+                                         ? QString::fromStdString(value.get<std::string>())
+                                         : QString());
+            if (std::any_of(palette.begin(), palette.end(),
+                            [](const QColor& q) { return !q.isValid(); }))
+                palette.clear();
+        }
+        view_->setCategorical(column, categories->codes, categories->names, palette);
+    } else if (c->is_numeric()) {
+        view_->setContinuous(column, widgets::as_floats(*c));
+    } else {
+        view_->setUniformColor(QColor(70, 110, 170), column);
+        emit statusMessage(tr("%1 has too many distinct values to colour by").arg(column));
+    }
+}
+
+std::vector<float> EmbeddingController::geneValues(const Cohort& cohort, const QString& gene,
+                                                   QString* description) {
+    // Like scanpy's use_raw: the raw matrix when it has the gene.
+    if (cohort.raw && cohort.raw->X.n_rows() == cohort.n_obs()) {
+        int64_t g = find_gene(cohort.raw->var_names, gene);
+        if (g >= 0) {
+            if (description)
+                *description =
+                    tr("%1 (raw)")
+                        .arg(QString::fromStdString(cohort.raw->var_names[static_cast<size_t>(g)]));
+            return matrix_column(cohort.raw->X, g);
+        }
+    }
+    int64_t g = find_gene(cohort.var_names, gene);
+    if (g < 0 || !cohort.X) return {};
+    std::vector<float> values = matrix_column(*cohort.X, g);
+    const bool counts = std::all_of(values.begin(), values.end(),
+                                    [](float v) { return v >= 0 && v == std::floor(v); });
+    if (description)
+        *description = QString::fromStdString(cohort.var_names[static_cast<size_t>(g)]);
+    if (counts) {
+        for (float& v : values) v = std::log1p(v);
+        if (description) *description += tr(" (log1p counts)");
+    }
+    return values;
+}
+
+bool EmbeddingController::colorByGene(const QString& gene) {
+    if (!cohort_) return false;
+    QString description;
+    std::vector<float> values = geneValues(*cohort_, gene, &description);
+    if (values.empty()) {
+        emit statusMessage(tr("No gene named \u201c%1\u201d in this cohort").arg(gene));
+        return false;
+    }
+    gene_ = gene;
+    toolbar_->showGene(gene);
+    if (view_->pointCount() == static_cast<int64_t>(values.size()))
+        view_->setContinuous(description, values, NAN, NAN, widgets::ColorMapKind::Expression);
+    gene_values_ = std::move(values);
+    return true;
+}
+
+void EmbeddingController::showLiveLayout(std::shared_ptr<const DenseD> layout, int epoch,
+                                         int n_epochs) {
+    if (!layout || layout->n_cols < 2) return;
+    if (live_ && layout->n_rows == view_->pointCount()) {
+        view_->updatePositions(*layout, epoch < n_epochs / 10);
+    } else {
+        // The pipeline may have dropped cells: the live layout is shown on its own until the
+        // result (with its obs) arrives.
+        live_ = true;
+        view_->setPoints(*layout, 0, 1, layout->n_cols >= 3 ? 2 : -1);
+    }
+    emit statusMessage(tr("UMAP epoch %1 of %2").arg(epoch).arg(n_epochs));
+}
+
+void EmbeddingController::restoreAfterLiveLayout() {
+    if (!live_) return;
+    const QString column = column_, gene = gene_;
+    setCohort(cohort_);
+    if (!gene.isEmpty())
+        colorByGene(gene);
+    else
+        colorByColumn(column);
+}
+
+QString EmbeddingController::tooltip(int64_t cell) const {
+    if (live_ || !cohort_ || cell < 0 || cell >= cohort_->n_obs()) return {};
+    QStringList lines;
+    lines << QStringLiteral("<b>%1</b>")
+                 .arg(QString::fromStdString(cohort_->obs_names[static_cast<size_t>(cell)])
+                          .toHtmlEscaped());
+    QStringList shown;
+    auto add = [&](const QString& name) {
+        if (name.isEmpty() || shown.contains(name)) return;
+        const Column* c = cohort_->obs.find(name.toStdString());
+        if (!c) return;
+        shown << name;
+        lines << QStringLiteral("%1: %2").arg(
+            name.toHtmlEscaped(),
+            QString::fromStdString(c->text(static_cast<size_t>(cell))).toHtmlEscaped());
+    };
+    add(column_);
+    add(widgets::default_batch_key(cohort_->obs));
+    add(widgets::default_label_key(cohort_->obs));
+    for (const QStringList& names : {widgets::total_counts_names(), widgets::genes_detected_names(),
+                                     widgets::pct_mito_names()})
+        if (const Column* c = widgets::find_first(cohort_->obs, names))
+            add(QString::fromStdString(c->name));
+    if (!gene_.isEmpty() && static_cast<size_t>(cell) < gene_values_.size())
+        lines << QStringLiteral("%1: %2")
+                     .arg(gene_.toHtmlEscaped())
+                     .arg(gene_values_[static_cast<size_t>(cell)], 0, 'g', 4);
+    return lines.join(QStringLiteral("<br>"));
+}
+
+}  // namespace transcura::shell

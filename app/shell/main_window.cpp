@@ -1,0 +1,187 @@
+#include "main_window.hpp"
+
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDockWidget>
+#include <QFileInfo>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QSettings>
+#include <QStatusBar>
+#include <QToolBar>
+
+#include "cohort_table.hpp"
+#include "embedding_controller.hpp"
+#include "embedding_toolbar.hpp"
+#include "embedding_view.hpp"
+#include "error_reporter.hpp"
+#include "export_plot_action.hpp"
+#include "open_action.hpp"
+#include "pipeline_controller.hpp"
+#include "qc_panel.hpp"
+#include "resources.hpp"
+#include "run_pipeline_action.hpp"
+#include "selection_sync.hpp"
+#include "status_progress.hpp"
+#include "view_actions.hpp"
+
+namespace transcura::shell {
+
+QString demo_cohort_path() {
+    for (const char* path : {TRANSCURA_DEMO_BUILD_PATH, TRANSCURA_DEMO_INSTALL_PATH}) {
+        QFileInfo info(QString::fromUtf8(path));
+        if (info.isFile() && info.size() > 0) return info.absoluteFilePath();
+    }
+    return {};
+}
+
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+    widgets::init_resources();
+    setObjectName(QStringLiteral("mainWindow"));
+    setWindowTitle(tr("Transcura"));
+    setWindowIcon(QIcon(QStringLiteral(":/transcura/icons/transcura.svg")));
+    setDockNestingEnabled(true);
+
+    controller_ = new PipelineController(this);
+    errors_ = new ErrorReporter(this, this);
+
+    view_ = new widgets::EmbeddingView(this);
+    setCentralWidget(view_);
+    embedding_toolbar_ = new widgets::EmbeddingToolbar(this);
+    qc_ = new widgets::QcPanel(this);
+    qc_dock_ = new QDockWidget(tr("Quality Control"), this);
+    qc_dock_->setObjectName(QStringLiteral("qcDock"));
+    qc_dock_->setWidget(qc_);
+    addDockWidget(Qt::RightDockWidgetArea, qc_dock_);
+    table_ = new widgets::CohortTable(this);
+    table_dock_ = new QDockWidget(tr("Cohort Table"), this);
+    table_dock_->setObjectName(QStringLiteral("tableDock"));
+    table_dock_->setWidget(table_);
+    addDockWidget(Qt::BottomDockWidgetArea, table_dock_);
+
+    open_ = new OpenAction(controller_, this, this);
+    new DropOpener(open_, this);
+    run_ = new RunPipelineAction(controller_, this, this);
+    export_ = new ExportPlotAction(errors_, this, this);
+    export_->addPlot(view_);
+    export_->addPlot(qc_->distribution());
+    export_->addPlot(qc_->scatter());
+    view_actions_ = new ViewActions(view_, this);
+    embedding_controller_ = new EmbeddingController(view_, embedding_toolbar_, this);
+    selection_ = new SelectionSync(view_, table_, this);
+
+    auto* selection_label = new QLabel(this);
+    statusBar()->addWidget(selection_label);
+    statusBar()->addPermanentWidget(new StatusProgress(controller_, this));
+
+    connect(controller_, &PipelineController::cohortChanged, this, &MainWindow::showCohort);
+    connect(controller_, &PipelineController::failed, this, &MainWindow::reportFailure);
+    connect(controller_, &PipelineController::cancelled, this, [this] {
+        statusBar()->showMessage(tr("Cancelled; the cohort shown is unchanged"), 6000);
+        embedding_controller_->restoreAfterLiveLayout();
+    });
+    connect(controller_, &PipelineController::liveLayout, embedding_controller_,
+            &EmbeddingController::showLiveLayout);
+    connect(embedding_controller_, &EmbeddingController::statusMessage, this,
+            [this](const QString& text) { statusBar()->showMessage(text, 4000); });
+    connect(selection_, &SelectionSync::selectionChanged, selection_label, &QLabel::setText);
+
+    buildMenus();
+    // The QC dock takes the whole right side; the table sits under the embedding.
+    setCorner(Qt::BottomRightCorner, Qt::RightDockWidgetArea);
+    setCorner(Qt::TopRightCorner, Qt::RightDockWidgetArea);
+    resize(1280, 800);
+    resizeDocks({qc_dock_}, {540}, Qt::Horizontal);
+    resizeDocks({table_dock_}, {230}, Qt::Vertical);
+    QSettings settings;
+    restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
+    restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::buildMenus() {
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    file->addAction(open_->openAction());
+    file->addAction(open_->openFolderAction());
+    file->addMenu(open_->recentMenu());
+    file->addSeparator();
+    file->addMenu(export_->menu());
+    file->addSeparator();
+    QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
+    quit->setShortcut(QKeySequence::Quit);
+
+    QMenu* analysis = menuBar()->addMenu(tr("&Analysis"));
+    analysis->addAction(run_->runAction());
+    analysis->addAction(run_->runOnOpenAction());
+    analysis->addSeparator();
+    analysis->addAction(run_->cancelAction());
+
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    view->addActions(view_actions_->modeActions());
+    view->addSeparator();
+    view->addAction(view_actions_->resetView());
+    view->addAction(view_actions_->clearSelection());
+    view->addSeparator();
+    view->addAction(qc_dock_->toggleViewAction());
+    view->addAction(table_dock_->toggleViewAction());
+
+    QMenu* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&About Transcura"), this, [this] {
+        QMessageBox::about(this, tr("About Transcura"),
+                           tr("<h3>Transcura %1</h3><p>A workbench for transcriptomic cohorts: "
+                              "QC, embeddings, batch effects and curation.</p>")
+                               .arg(QStringLiteral(TRANSCURA_VERSION)));
+    });
+
+    QToolBar* main = addToolBar(tr("Main"));
+    main->setObjectName(QStringLiteral("mainToolbar"));
+    main->addAction(open_->openAction());
+    main->addAction(run_->runAction());
+    main->addAction(run_->cancelAction());
+    main->addSeparator();
+    main->addActions(view_actions_->modeActions());
+    main->addAction(view_actions_->resetView());
+    addToolBar(embedding_toolbar_);
+    view->addSeparator();
+    view->addAction(main->toggleViewAction());
+    view->addAction(embedding_toolbar_->toggleViewAction());
+}
+
+void MainWindow::showCohort(std::shared_ptr<const Cohort> cohort, const QString& path) {
+    const QString batch_key =
+        cohort ? QString::fromStdString(controller_->parameters().batch_key) : QString();
+    embedding_controller_->setCohort(cohort);
+    qc_->setCohort(cohort, batch_key);
+    table_->setCohort(cohort);
+    selection_->setCohort(cohort, qc_->batchKey());
+    const QString name = QFileInfo(path).fileName();
+    if (cohort) {
+        setWindowTitle(tr("%1 \u2014 Transcura").arg(name));
+        statusBar()->showMessage(tr("%1: %L2 cells \u00d7 %L3 genes")
+                                     .arg(name)
+                                     .arg(cohort->n_obs())
+                                     .arg(cohort->n_vars()),
+                                 8000);
+    }
+}
+
+void MainWindow::reportFailure(const QString& path, const QString& stage, const QString& message) {
+    embedding_controller_->restoreAfterLiveLayout();
+    const QString name = path.isEmpty() ? tr("the cohort") : QFileInfo(path).fileName();
+    if (stage == QLatin1String("pipeline"))
+        errors_->report(tr("Pipeline failed"), tr("The pipeline failed on %1.").arg(name), message);
+    else
+        errors_->report(tr("Cannot open file"), tr("Could not open %1.").arg(name), message);
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+    controller_->cancel();
+    QSettings settings;
+    settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    settings.setValue(QStringLiteral("window/state"), saveState());
+    QMainWindow::closeEvent(event);
+}
+
+}  // namespace transcura::shell

@@ -1,0 +1,73 @@
+#pragma once
+// The main window: assembles the embedding (centre), the QC panel and cohort table (docks),
+// the toolbars and menus from small action objects. It holds no analysis.
+#include <memory>
+
+#include <QMainWindow>
+
+#include "transcura/cohort.hpp"
+
+namespace transcura::widgets {
+class EmbeddingView;
+class EmbeddingToolbar;
+class QcPanel;
+class CohortTable;
+}  // namespace transcura::widgets
+
+namespace transcura::shell {
+
+class EmbeddingController;
+class ErrorReporter;
+class ExportPlotAction;
+class OpenAction;
+class PipelineController;
+class RunPipelineAction;
+class SelectionSync;
+class ViewActions;
+
+/// The demo cohort next to the build, else the installed one, else "".
+QString demo_cohort_path();
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    explicit MainWindow(QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    PipelineController* controller() const { return controller_; }
+    ErrorReporter* errors() const { return errors_; }
+    OpenAction* openActions() const { return open_; }
+    RunPipelineAction* pipelineActions() const { return run_; }
+    ExportPlotAction* exportActions() const { return export_; }
+    ViewActions* viewActions() const { return view_actions_; }
+    EmbeddingController* embedding() const { return embedding_controller_; }
+    SelectionSync* selection() const { return selection_; }
+    widgets::EmbeddingView* embeddingView() const { return view_; }
+    widgets::QcPanel* qcPanel() const { return qc_; }
+    widgets::CohortTable* cohortTable() const { return table_; }
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+
+private:
+    void buildMenus();
+    void showCohort(std::shared_ptr<const Cohort> cohort, const QString& path);
+    void reportFailure(const QString& path, const QString& stage, const QString& message);
+
+    PipelineController* controller_ = nullptr;
+    ErrorReporter* errors_ = nullptr;
+    OpenAction* open_ = nullptr;
+    RunPipelineAction* run_ = nullptr;
+    ExportPlotAction* export_ = nullptr;
+    ViewActions* view_actions_ = nullptr;
+    EmbeddingController* embedding_controller_ = nullptr;
+    SelectionSync* selection_ = nullptr;
+    widgets::EmbeddingView* view_ = nullptr;
+    widgets::EmbeddingToolbar* embedding_toolbar_ = nullptr;
+    widgets::QcPanel* qc_ = nullptr;
+    widgets::CohortTable* table_ = nullptr;
+    QDockWidget* qc_dock_ = nullptr;
+    QDockWidget* table_dock_ = nullptr;
+};
+
+}  // namespace transcura::shell

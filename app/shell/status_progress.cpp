@@ -1,0 +1,52 @@
+#include "status_progress.hpp"
+
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QProgressBar>
+#include <QToolButton>
+
+#include "pipeline_controller.hpp"
+
+namespace transcura::shell {
+
+StatusProgress::StatusProgress(PipelineController* controller, QWidget* parent)
+    : QWidget(parent), controller_(controller) {
+    label_ = new QLabel(this);
+    bar_ = new QProgressBar(this);
+    bar_->setRange(0, 1000);
+    bar_->setFixedWidth(220);
+    bar_->setTextVisible(false);
+    cancel_ = new QToolButton(this);
+    cancel_->setText(tr("Cancel"));
+    cancel_->setToolTip(tr("Stop; the current cohort stays as it is (Ctrl+.)"));
+    auto* layout = new QHBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(label_);
+    layout->addWidget(bar_);
+    layout->addWidget(cancel_);
+    connect(cancel_, &QToolButton::clicked, controller_, &PipelineController::cancel);
+    connect(cancel_, &QToolButton::clicked, this,
+            [this] { label_->setText(tr("Cancelling\u2026")); });
+    connect(controller_, &PipelineController::busyChanged, this, &StatusProgress::setBusy);
+    connect(controller_, &PipelineController::started, this,
+            [this](const QString& what) { showProgress(-1, what); });
+    connect(controller_, &PipelineController::progress, this, &StatusProgress::showProgress);
+    setBusy(false);
+}
+
+void StatusProgress::setBusy(bool busy) {
+    setVisible(busy);
+    if (busy) elapsed_.start();
+}
+
+void StatusProgress::showProgress(double fraction, const QString& what) {
+    if (fraction < 0) {
+        bar_->setRange(0, 0);  // busy indicator
+    } else {
+        bar_->setRange(0, 1000);
+        bar_->setValue(static_cast<int>(fraction * 1000));
+    }
+    label_->setText(what);
+}
+
+}  // namespace transcura::shell

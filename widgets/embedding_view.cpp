@@ -1,0 +1,512 @@
+#include "embedding_view.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <QKeyEvent>
+#include <QMouseEvent>
+#include <QOpenGLContext>
+#include <QPainter>
+#include <QToolTip>
+#include <QWheelEvent>
+
+#include "embedding_overlays.hpp"
+#include "point_decimation.hpp"
+#include "selection_geometry.hpp"
+#include "transcura/threshold_counts.hpp"
+
+namespace transcura::widgets {
+
+namespace {
+constexpr int kMargin = 10;
+const QColor kDefaultPointColor(70, 110, 170);
+}  // namespace
+
+QColor EmbeddingView::dimmedColor() {
+    return QColor(212, 212, 212);
+}
+
+QSurfaceFormat EmbeddingView::surfaceFormat() {
+    QSurfaceFormat format;
+    format.setRenderableType(QSurfaceFormat::OpenGL);
+    format.setVersion(3, 2);
+    format.setProfile(QSurfaceFormat::CoreProfile);
+    format.setRedBufferSize(8);
+    format.setGreenBufferSize(8);
+    format.setBlueBufferSize(8);
+    format.setAlphaBufferSize(8);
+    format.setDepthBufferSize(24);
+    format.setStencilBufferSize(8);
+    format.setSamples(0);
+    format.setSwapBehavior(QSurfaceFormat::DoubleBuffer);
+    return format;
+}
+
+EmbeddingView::EmbeddingView(QWidget* parent) : QOpenGLWidget(parent) {
+    setFormat(surfaceFormat());
+    setMouseTracking(true);
+    setFocusPolicy(Qt::StrongFocus);
+    setMinimumSize(240, 180);
+    setAccessibleName(tr("Embedding view"));
+
+    legend_ = new LegendOverlay(this);
+    legend_->hide();
+    color_bar_ = new ColorBarOverlay(this);
+    color_bar_->hide();
+    selection_overlay_ = new SelectionOverlay(this);
+    status_ = new QLabel(this);
+    status_->setAttribute(Qt::WA_TransparentForMouseEvents);
+    status_->setStyleSheet(QStringLiteral(
+        "QLabel { background: rgba(255,255,255,210); color: #333; border: 1px solid #c8c8c8;"
+        " border-radius: 4px; padding: 2px 6px; }"));
+    placeholder_ = new QLabel(tr("Open a cohort with File \u25b8 Open, or drop a file here"), this);
+    placeholder_->setAttribute(Qt::WA_TransparentForMouseEvents);
+    placeholder_->setAlignment(Qt::AlignCenter);
+    placeholder_->setStyleSheet(QStringLiteral("QLabel { color: #777; font-size: 14pt; }"));
+
+    hover_timer_.setSingleShot(true);
+    hover_timer_.setInterval(40);
+    connect(&hover_timer_, &QTimer::timeout, this, &EmbeddingView::showHoverTooltip);
+    refine_timer_.setSingleShot(true);
+    refine_timer_.setInterval(250);
+    connect(&refine_timer_, &QTimer::timeout, this, [this] {
+        interactive_ = false;
+        if (n_ > decimate_above_) markGeometryDirty();
+    });
+    connect(legend_, &LegendOverlay::categoryToggled, this, [this](int k) {
+        if (static_cast<size_t>(k) >= hidden_.size()) return;
+        setCategoryHidden(k, !hidden_[static_cast<size_t>(k)]);
+        emit categoryVisibilityChanged();
+    });
+    connect(legend_, &LegendOverlay::categorySoloed, this, [this](int k) {
+        if (static_cast<size_t>(k) >= hidden_.size()) return;
+        bool only_k = !hidden_[static_cast<size_t>(k)] &&
+                      std::count(hidden_.begin(), hidden_.end(), false) == 1;
+        for (size_t c = 0; c < hidden_.size(); ++c) hidden_[c] = !only_k && c != size_t(k);
+        legend_->setHidden(hidden_);
+        applyVisibility();
+        emit categoryVisibilityChanged();
+    });
+    updateStatus();
+}
+
+EmbeddingView::~EmbeddingView() {
+    if (context()) disconnect(context(), nullptr, this, nullptr);
+    releaseGraphics();
+}
+
+void EmbeddingView::releaseGraphics() {
+    if (!gl_ready_) return;
+    makeCurrent();
+    scene_.release();
+    doneCurrent();
+    gl_ready_ = false;
+}
+
+// ------------------------------------------------------------------------------- positions
+
+void EmbeddingView::setPoints(const std::vector<float>& coords, int dims) {
+    dims_ = dims == 3 ? 3 : 2;
+    n_ = static_cast<int64_t>(coords.size()) / dims;
+    xyz_.assign(static_cast<size_t>(3 * n_), 0.0f);
+    for (int64_t i = 0; i < n_; ++i)
+        for (int c = 0; c < dims_; ++c)
+            xyz_[static_cast<size_t>(3 * i + c)] = coords[static_cast<size_t>(i * dims + c)];
+    attachPoints();
+}
+
+void EmbeddingView::setPoints(const DenseD& m, int x_col, int y_col, int z_col) {
+    dims_ = z_col >= 0 ? 3 : 2;
+    n_ = m.n_rows;
+    xyz_.assign(static_cast<size_t>(3 * n_), 0.0f);
+    const int cols[3] = {x_col, y_col, z_col};
+    for (int c = 0; c < dims_; ++c)
+        if (cols[c] < 0 || cols[c] >= m.n_cols) {
+            qWarning("EmbeddingView: column %d out of range", cols[c]);
+            n_ = 0;
+            xyz_.clear();
+            break;
+        }
+    for (int64_t i = 0; i < n_; ++i)
+        for (int c = 0; c < dims_; ++c)
+            xyz_[static_cast<size_t>(3 * i + c)] = static_cast<float>(m(i, cols[c]));
+    attachPoints();
+}
+
+void EmbeddingView::attachPoints() {
+    rgba_.assign(static_cast<size_t>(4 * n_), 0);
+    codes_.clear();
+    hidden_.clear();
+    visible_mask_.clear();
+    selection_.clear();
+    color_title_.clear();
+    fill_uniform(n_, kDefaultPointColor, rgba_.data());
+    scene_.setBaseDimmed(false, dimmedColor());
+    markGeometryDirty();
+    legend_->hide();
+    color_bar_->hide();
+    placeholder_->setVisible(n_ == 0);
+    camera_fitted_ = false;
+    if (isVisible() && n_ > 0) resetView();
+    invalidatePicking();
+    updateStatus();
+    update();
+}
+
+void EmbeddingView::updatePositions(const float* coords, int64_t n, int dims, bool refit) {
+    if (n != n_ || (dims == 3) != (dims_ == 3)) {
+        setPoints(std::vector<float>(coords, coords + n * dims), dims);
+        return;
+    }
+    for (int64_t i = 0; i < n; ++i)
+        for (int c = 0; c < dims_; ++c) xyz_[static_cast<size_t>(3 * i + c)] = coords[i * dims + c];
+    invalidatePicking();
+    if (refit) camera_fitted_ = false;
+    if (n_ > decimate_above_) {
+        interactive_ = true;
+        refine_timer_.start();
+    }
+    markGeometryDirty();
+}
+
+void EmbeddingView::updatePositions(const DenseD& m, bool refit) {
+    std::vector<float> coords(m.values.begin(), m.values.end());
+    updatePositions(coords.data(), m.n_rows, static_cast<int>(m.n_cols), refit);
+}
+
+void EmbeddingView::clearPoints() {
+    setPoints(std::vector<float>{}, 2);
+}
+
+std::array<double, 6> EmbeddingView::bounds() const {
+    std::array<double, 6> b{0, 1, 0, 1, 0, 0};
+    bool any = false;
+    for (int64_t i = 0; i < n_; ++i) {
+        if (!visible_mask_.empty() && !visible_mask_[static_cast<size_t>(i)]) continue;
+        const float* p = xyz_.data() + 3 * i;
+        if (!std::isfinite(p[0]) || !std::isfinite(p[1]) || !std::isfinite(p[2])) continue;
+        if (!any) b = {p[0], p[0], p[1], p[1], p[2], p[2]};
+        any = true;
+        for (int c = 0; c < 3; ++c) {
+            b[2 * c] = std::min(b[2 * c], double(p[c]));
+            b[2 * c + 1] = std::max(b[2 * c + 1], double(p[c]));
+        }
+    }
+    return b;
+}
+
+// --------------------------------------------------------------------------------- colours
+
+void EmbeddingView::setCategorical(const QString& title, const std::vector<int32_t>& codes,
+                                   const QStringList& categories, std::vector<QColor> palette) {
+    if (static_cast<int64_t>(codes.size()) != n_) {
+        qWarning("EmbeddingView::setCategorical: %zu codes for %lld points", codes.size(),
+                 static_cast<long long>(n_));
+        return;
+    }
+    const int k = static_cast<int>(categories.size());
+    if (static_cast<int>(palette.size()) < k) palette = categorical_palette(k);
+    fill_categorical(codes, palette, rgba_.data());
+    markColorsDirty();
+    codes_ = codes;
+    hidden_.assign(static_cast<size_t>(k), false);
+    color_title_ = title;
+    legend_->setCategories(title, categories, palette, count_codes(codes, k));
+    legend_->show();
+    color_bar_->hide();
+    applyVisibility();
+    layoutOverlays();
+    updateStatus();
+}
+
+void EmbeddingView::setContinuous(const QString& title, const std::vector<float>& values, double lo,
+                                  double hi, ColorMapKind map) {
+    if (static_cast<int64_t>(values.size()) != n_) {
+        qWarning("EmbeddingView::setContinuous: %zu values for %lld points", values.size(),
+                 static_cast<long long>(n_));
+        return;
+    }
+    if (std::isnan(lo) || std::isnan(hi)) {
+        float mn = INFINITY, mx = -INFINITY;
+        for (float v : values)
+            if (std::isfinite(v)) {
+                mn = std::min(mn, v);
+                mx = std::max(mx, v);
+            }
+        if (std::isnan(lo)) lo = std::isfinite(mn) ? mn : 0.0;
+        if (std::isnan(hi)) hi = std::isfinite(mx) ? mx : 1.0;
+    }
+    ColorMap color_map(map);
+    fill_continuous(values, lo, hi, color_map, rgba_.data());
+    markColorsDirty();
+    codes_.clear();
+    hidden_.clear();
+    color_title_ = title;
+    color_bar_->setMap(title, color_map, lo, hi);
+    color_bar_->show();
+    legend_->hide();
+    applyVisibility();
+    layoutOverlays();
+    updateStatus();
+}
+
+void EmbeddingView::setUniformColor(const QColor& color, const QString& title) {
+    fill_uniform(n_, color, rgba_.data());
+    markColorsDirty();
+    codes_.clear();
+    hidden_.clear();
+    color_title_ = title;
+    legend_->hide();
+    color_bar_->hide();
+    applyVisibility();
+    updateStatus();
+}
+
+void EmbeddingView::setColors(const std::vector<uint8_t>& rgba, const QString& title) {
+    if (static_cast<int64_t>(rgba.size()) != 4 * n_) {
+        qWarning("EmbeddingView::setColors: %zu bytes for %lld points", rgba.size(),
+                 static_cast<long long>(n_));
+        return;
+    }
+    std::copy(rgba.begin(), rgba.end(), rgba_.begin());
+    markColorsDirty();
+    codes_.clear();
+    hidden_.clear();
+    color_title_ = title;
+    legend_->hide();
+    color_bar_->hide();
+    applyVisibility();
+    updateStatus();
+}
+
+void EmbeddingView::setCategoryHidden(int category, bool hidden) {
+    if (category < 0 || static_cast<size_t>(category) >= hidden_.size()) return;
+    hidden_[static_cast<size_t>(category)] = hidden;
+    legend_->setHidden(hidden_);
+    applyVisibility();
+}
+
+void EmbeddingView::applyVisibility() {
+    bool any_hidden = std::find(hidden_.begin(), hidden_.end(), true) != hidden_.end();
+    if (!any_hidden || codes_.empty()) {
+        visible_mask_.clear();
+    } else {
+        visible_mask_.assign(static_cast<size_t>(n_), 1);
+        for (int64_t i = 0; i < n_; ++i) {
+            int32_t code = codes_[static_cast<size_t>(i)];
+            visible_mask_[static_cast<size_t>(i)] =
+                code >= 0 && static_cast<size_t>(code) < hidden_.size() &&
+                        hidden_[static_cast<size_t>(code)]
+                    ? 0
+                    : 1;
+        }
+    }
+    scene_.setBaseDimmed(!selection_.empty(), dimmedColor());
+    markGeometryDirty();
+}
+
+void EmbeddingView::markGeometryDirty() {
+    geometry_dirty_ = true;
+    update();
+}
+
+void EmbeddingView::markColorsDirty() {
+    colors_dirty_ = true;
+    update();
+}
+
+void EmbeddingView::cameraMoved(bool interactive) {
+    if (n_ > decimate_above_) {
+        if (interactive) {
+            interactive_ = true;
+            refine_timer_.start();
+        }
+        markGeometryDirty();
+    }
+    if (dims_ == 3) invalidatePicking();
+    update();
+    emit cameraChanged();
+}
+
+void EmbeddingView::setDecimationThreshold(int64_t points) {
+    decimate_above_ = std::max<int64_t>(points, 0);
+    markGeometryDirty();
+}
+
+int64_t EmbeddingView::drawnPoints() const {
+    return scene_.layerSize(EmbeddingScene::Base) + scene_.layerSize(EmbeddingScene::Highlight);
+}
+
+void EmbeddingView::prepareDrawLists() {
+    if (geometry_dirty_) {
+        const uint8_t* mask = visible_mask_.empty() ? nullptr : visible_mask_.data();
+        const QSizeF area(size());
+        const ScreenProjection projection = scene_.projection(area);
+        DecimationOptions options;
+        options.cell_pixels =
+            interactive_ ? std::max(2.0, point_size_) : std::max(1.0, point_size_ / 2);
+        options.margin_pixels = point_size_;
+        options.use_depth = dims_ == 3;
+        auto choose = [&](const std::vector<int64_t>* candidates) {
+            int64_t count = candidates ? static_cast<int64_t>(candidates->size()) : n_;
+            if (count > decimate_above_)
+                return decimate_on_screen(xyz_.data(), n_, mask, candidates, projection, area,
+                                          options);
+            std::vector<int64_t> ids;
+            ids.reserve(static_cast<size_t>(count));
+            for (int64_t k = 0; k < count; ++k) {
+                int64_t i = candidates ? (*candidates)[static_cast<size_t>(k)] : k;
+                if (!mask || mask[i]) ids.push_back(i);
+            }
+            return ids;
+        };
+        base_ids_ = choose(nullptr);
+        top_ids_ = selection_.empty() ? std::vector<int64_t>{} : choose(&selection_);
+        scene_.setLayer(EmbeddingScene::Base, xyz_.data(), rgba_.data(), base_ids_);
+        scene_.setLayer(EmbeddingScene::Highlight, xyz_.data(), rgba_.data(), top_ids_);
+    } else if (colors_dirty_) {
+        scene_.setLayerColors(EmbeddingScene::Base, rgba_.data(), base_ids_);
+        scene_.setLayerColors(EmbeddingScene::Highlight, rgba_.data(), top_ids_);
+    }
+    geometry_dirty_ = colors_dirty_ = false;
+}
+
+QColor EmbeddingView::pointColor(int64_t i) const {
+    if (i < 0 || i >= n_) return {};
+    const uint8_t* c = rgba_.data() + 4 * i;
+    return QColor(c[0], c[1], c[2], c[3]);
+}
+
+// ------------------------------------------------------------------------------ appearance
+
+void EmbeddingView::setPointSize(double pixels) {
+    point_size_ = std::clamp(pixels, 1.0, 30.0);
+    scene_.setPointSize(point_size_);
+    markGeometryDirty();
+}
+
+void EmbeddingView::setOpacity(double opacity) {
+    opacity_ = std::clamp(opacity, 0.05, 1.0);
+    scene_.setOpacity(opacity_);
+    update();
+}
+
+void EmbeddingView::setPlaceholderText(const QString& text) {
+    placeholder_->setText(text);
+    layoutOverlays();
+}
+
+// ---------------------------------------------------------------------------------- camera
+
+void EmbeddingView::resetView() {
+    double aspect = height() > 0 ? double(width()) / height() : 1.0;
+    scene_.resetCamera(bounds(), dims_ == 3, aspect);
+    camera_fitted_ = true;
+    cameraMoved(false);
+}
+
+CameraState EmbeddingView::cameraState() const {
+    return scene_.camera();
+}
+
+void EmbeddingView::setCameraState(const CameraState& state) {
+    scene_.setCamera(state);
+    camera_fitted_ = true;
+    cameraMoved(false);
+}
+
+QPointF EmbeddingView::dataToWidget(double x, double y, double z) const {
+    const float p[3] = {float(x), float(y), float(z)};
+    std::vector<float> out;
+    scene_.project(p, 1, QSizeF(size()), out);
+    return {out[0], out[1]};
+}
+
+QPointF EmbeddingView::widgetToData(QPointF pos) const {
+    auto w = scene_.widgetToWorld(pos, QSizeF(size()));
+    return {w[0], w[1]};
+}
+
+// ------------------------------------------------------------------------------- selection
+
+void EmbeddingView::initializeGL() {
+    // The context is replaced when the widget moves to another window: VTK's GPU resources go
+    // with the old one and are rebuilt in the new one.
+    connect(context(), &QOpenGLContext::aboutToBeDestroyed, this, &EmbeddingView::releaseGraphics,
+            Qt::UniqueConnection);
+    scene_.initialize();
+    scene_.setPointSize(point_size_);
+    scene_.setOpacity(opacity_);
+    gl_ready_ = true;
+    markGeometryDirty();
+}
+
+void EmbeddingView::resizeGL(int, int) {
+    const double ratio = devicePixelRatioF();
+    scene_.resize(static_cast<int>(std::lround(width() * ratio)),
+                  static_cast<int>(std::lround(height() * ratio)));
+}
+
+void EmbeddingView::paintGL() {
+    if (!camera_fitted_ && n_ > 0) resetView();
+    QElapsedTimer timer;
+    timer.start();
+    prepareDrawLists();
+    scene_.render();
+    last_render_ms_ = timer.nsecsElapsed() / 1e6;
+}
+
+void EmbeddingView::resizeEvent(QResizeEvent* event) {
+    QOpenGLWidget::resizeEvent(event);
+    if (!camera_fitted_ && n_ > 0) resetView();
+    invalidatePicking();
+    if (n_ > decimate_above_) markGeometryDirty();
+    layoutOverlays();
+}
+
+void EmbeddingView::layoutOverlays() {
+    selection_overlay_->setGeometry(rect());
+    QSize legend = legend_->sizeHint();
+    legend.setHeight(std::min(legend.height(), height() - 2 * kMargin - 30));
+    legend_->setGeometry(width() - legend.width() - kMargin, kMargin, legend.width(),
+                         std::max(legend.height(), 40));
+    QSize bar = color_bar_->sizeHint();
+    bar.setHeight(std::min(bar.height(), height() - 2 * kMargin - 30));
+    color_bar_->setGeometry(width() - bar.width() - kMargin, kMargin, bar.width(), bar.height());
+    status_->adjustSize();
+    status_->move(kMargin, height() - status_->height() - kMargin);
+    placeholder_->setGeometry(rect());
+}
+
+void EmbeddingView::updateStatus() {
+    QString text = tr("%L1 cells").arg(n_);
+    if (!selection_.empty()) text += tr("  \u00b7  %L1 selected").arg(selection_.size());
+    if (!color_title_.isEmpty()) text += tr("  \u00b7  colour: %1").arg(color_title_);
+    status_->setText(text);
+    status_->setVisible(n_ > 0);
+    layoutOverlays();
+}
+
+void EmbeddingView::renderExport(QPainter& painter, const QRectF& area) {
+    QImage image = grabFramebuffer();
+    painter.save();
+    painter.fillRect(area, Qt::white);
+    if (!image.isNull()) painter.drawImage(area, image);
+    painter.translate(area.topLeft());
+    painter.scale(area.width() / std::max(1, width()), area.height() / std::max(1, height()));
+    if (legend_->isVisible()) {
+        painter.save();
+        painter.setFont(legend_->font());
+        legend_->paintContent(painter, QRectF(legend_->geometry()));
+        painter.restore();
+    }
+    if (color_bar_->isVisible()) {
+        painter.save();
+        painter.setFont(color_bar_->font());
+        color_bar_->paintContent(painter, QRectF(color_bar_->geometry()));
+        painter.restore();
+    }
+    painter.restore();
+}
+
+}  // namespace transcura::widgets

@@ -1,0 +1,284 @@
+#include "qc_panel.hpp"
+
+#include <cmath>
+
+#include <QHBoxLayout>
+#include <QSignalBlocker>
+#include <QSplitter>
+#include <QVBoxLayout>
+
+#include "obs_access.hpp"
+
+namespace transcura::widgets {
+
+namespace {
+
+bool looks_like_count(const QString& metric) {
+    return total_counts_names().contains(metric) || genes_detected_names().contains(metric) ||
+           metric.startsWith(QLatin1String("total_counts")) ||
+           metric.startsWith(QLatin1String("n_"));
+}
+
+QString percent(int64_t part, int64_t whole) {
+    return whole > 0 ? QString::number(100.0 * part / whole, 'f', 1) + QLatin1Char('%')
+                     : QStringLiteral("0%");
+}
+
+}  // namespace
+
+QcPanel::QcPanel(QWidget* parent) : QWidget(parent) {
+    metric_box_ = new QComboBox(this);
+    metric_box_->setMinimumContentsLength(14);
+    metric_box_->setToolTip(tr("The per-cell metric whose distribution is shown"));
+    group_box_ = new QComboBox(this);
+    group_box_->setMinimumContentsLength(10);
+    group_box_->setToolTip(tr("Split the distributions and counts by this column (the batch)"));
+    style_box_ = new QComboBox(this);
+    style_box_->addItem(tr("Histograms"));
+    style_box_->addItem(tr("Violins"));
+    log_box_ = new QCheckBox(tr("Log scale"), this);
+
+    auto* controls = new QHBoxLayout;
+    controls->addWidget(new QLabel(tr("Metric:"), this));
+    controls->addWidget(metric_box_, 1);
+    controls->addSpacing(8);
+    controls->addWidget(new QLabel(tr("Batch:"), this));
+    controls->addWidget(group_box_, 1);
+    controls->addSpacing(8);
+    controls->addWidget(style_box_);
+    controls->addWidget(log_box_);
+
+    distribution_ = new QcDistributionPlot(this);
+    scatter_ = new QcScatterPlot(this);
+    splitter_ = new QSplitter(Qt::Vertical, this);
+    splitter_->addWidget(distribution_);
+    splitter_->addWidget(scatter_);
+    splitter_->setChildrenCollapsible(false);
+
+    summary_ = new QLabel(this);
+    summary_->setWordWrap(true);
+    summary_->setTextFormat(Qt::RichText);
+    summary_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    summary_->setMinimumHeight(summary_->fontMetrics().height() * 2 + 8);
+
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(6, 6, 6, 6);
+    layout->addLayout(controls);
+    layout->addWidget(splitter_, 1);
+    layout->addWidget(summary_);
+
+    connect(metric_box_, &QComboBox::currentTextChanged, this, [this] { rebuildDistribution(); });
+    connect(group_box_, &QComboBox::currentTextChanged, this, [this] {
+        rebuildGroups();
+        rebuildDistribution();
+        updateCounts();
+    });
+    connect(style_box_, &QComboBox::currentIndexChanged, this, [this](int index) {
+        distribution_->setStyle(index == 0 ? QcDistributionPlot::Style::Histogram
+                                           : QcDistributionPlot::Style::Violin);
+    });
+    connect(log_box_, &QCheckBox::toggled, distribution_, &QcDistributionPlot::setLogScale);
+    connect(distribution_, &QcDistributionPlot::styleChanged, this,
+            [this](QcDistributionPlot::Style style) {
+                const QSignalBlocker block(style_box_);
+                style_box_->setCurrentIndex(style == QcDistributionPlot::Style::Histogram ? 0 : 1);
+            });
+    connect(distribution_, &QcDistributionPlot::logScaleChanged, this, [this](bool on) {
+        const QSignalBlocker block(log_box_);
+        log_box_->setChecked(on);
+    });
+    connect(distribution_, &QcDistributionPlot::thresholdsChanged, this,
+            [this](double lower, double upper) { setThreshold(metric(), lower, upper); });
+    connect(scatter_, &QcScatterPlot::thresholdsChanged, this,
+            [this](int axis, double lower, double upper) {
+                setThreshold(axis == 0 ? scatter_x_ : scatter_y_, lower, upper);
+            });
+    updateCounts();
+}
+
+void QcPanel::setCohort(std::shared_ptr<const Cohort> cohort, const QString& batch_key) {
+    cohort_ = std::move(cohort);
+    const QString previous_metric = metric();
+    {
+        const QSignalBlocker block_metric(metric_box_);
+        const QSignalBlocker block_group(group_box_);
+        metric_box_->clear();
+        group_box_->clear();
+        group_box_->addItem(tr("(none)"));
+        if (cohort_) {
+            for (const Column& c : cohort_->obs.columns) {
+                QString name = QString::fromStdString(c.name);
+                if (c.is_numeric() && c.type != ColumnType::Bool) metric_box_->addItem(name);
+                if (as_categories(c, 200)) group_box_->addItem(name);
+            }
+        }
+        QString key = batch_key.isEmpty() && cohort_ ? default_batch_key(cohort_->obs) : batch_key;
+        int group_index = group_box_->findText(key);
+        group_box_->setCurrentIndex(group_index >= 0 ? group_index : 0);
+        int metric_index = metric_box_->findText(previous_metric);
+        if (metric_index < 0 && cohort_) {
+            const Column* c = find_first(cohort_->obs, total_counts_names());
+            if (!c) c = find_first(cohort_->obs, genes_detected_names());
+            if (c) metric_index = metric_box_->findText(QString::fromStdString(c->name));
+        }
+        metric_box_->setCurrentIndex(std::max(metric_index, metric_box_->count() > 0 ? 0 : -1));
+    }
+    // Forget thresholds of metrics the new cohort does not have.
+    for (auto it = thresholds_.begin(); it != thresholds_.end();)
+        it = metric_box_->findText(it->first) < 0 ? thresholds_.erase(it) : std::next(it);
+    rebuildGroups();
+    rebuildScatter();
+    rebuildDistribution();
+    updateCounts();
+}
+
+void QcPanel::resizeEvent(QResizeEvent* event) {
+    QWidget::resizeEvent(event);
+    const Qt::Orientation wanted = width() > 1.5 * height() ? Qt::Horizontal : Qt::Vertical;
+    if (splitter_->orientation() != wanted) splitter_->setOrientation(wanted);
+}
+
+QString QcPanel::metric() const {
+    return metric_box_->currentText();
+}
+
+void QcPanel::setMetric(const QString& metric) {
+    int index = metric_box_->findText(metric);
+    if (index >= 0) metric_box_->setCurrentIndex(index);
+}
+
+QString QcPanel::batchKey() const {
+    return group_box_->currentIndex() > 0 ? group_box_->currentText() : QString();
+}
+
+void QcPanel::setBatchKey(const QString& key) {
+    int index = group_box_->findText(key);
+    group_box_->setCurrentIndex(index > 0 ? index : 0);
+}
+
+std::vector<double> QcPanel::metricValues(const QString& metric) const {
+    if (!cohort_ || metric.isEmpty()) return {};
+    const Column* c = cohort_->obs.find(metric.toStdString());
+    return c ? as_numbers(*c) : std::vector<double>{};
+}
+
+void QcPanel::rebuildGroups() {
+    groups_.clear();
+    group_names_.clear();
+    const QString key = batchKey();
+    if (!cohort_ || key.isEmpty()) return;
+    if (const Column* c = cohort_->obs.find(key.toStdString()))
+        if (auto categories = as_categories(*c, 200)) {
+            groups_ = std::move(categories->codes);
+            group_names_ = categories->names;
+        }
+}
+
+void QcPanel::rebuildDistribution() {
+    const QString name = metric();
+    std::vector<double> values = metricValues(name);
+    {
+        const QSignalBlocker block(log_box_);
+        log_box_->setChecked(looks_like_count(name));
+    }
+    distribution_->setLogScale(log_box_->isChecked());
+    distribution_->setData(name, std::move(values), groups_, group_names_,
+                           categorical_palette(static_cast<int>(group_names_.size())));
+    Threshold t = thresholds_.count(name) ? thresholds_.at(name) : Threshold{};
+    distribution_->setThresholds(t.lower, t.upper);
+    updateCounts();
+}
+
+void QcPanel::rebuildScatter() {
+    scatter_x_.clear();
+    scatter_y_.clear();
+    if (!cohort_) {
+        scatter_->clear();
+        return;
+    }
+    const Column* x = find_first(cohort_->obs, total_counts_names());
+    const Column* y = find_first(cohort_->obs, genes_detected_names());
+    const Column* mito = find_first(cohort_->obs, pct_mito_names());
+    if (!x || !y) {
+        scatter_->clear();
+        return;
+    }
+    scatter_x_ = QString::fromStdString(x->name);
+    scatter_y_ = QString::fromStdString(y->name);
+    scatter_->setData(scatter_x_, as_numbers(*x), scatter_y_, as_numbers(*y),
+                      mito ? QString::fromStdString(mito->name) : QString(),
+                      mito ? as_numbers(*mito) : std::vector<double>{});
+    for (int axis = 0; axis < 2; ++axis) {
+        const QString& m = axis == 0 ? scatter_x_ : scatter_y_;
+        Threshold t = thresholds_.count(m) ? thresholds_.at(m) : Threshold{};
+        scatter_->setThresholds(axis, t.lower, t.upper);
+    }
+}
+
+void QcPanel::setThreshold(const QString& metric, double lower, double upper) {
+    if (metric.isEmpty()) return;
+    if (std::isnan(lower) && std::isnan(upper))
+        thresholds_.erase(metric);
+    else
+        thresholds_[metric] = Threshold{lower, upper};
+    if (metric == this->metric()) distribution_->setThresholds(lower, upper);
+    if (metric == scatter_x_) scatter_->setThresholds(0, lower, upper);
+    if (metric == scatter_y_) scatter_->setThresholds(1, lower, upper);
+    updateCounts();
+    emit thresholdsChanged();
+}
+
+void QcPanel::updateCounts() {
+    const int n_groups = static_cast<int>(group_names_.size());
+    std::vector<std::vector<double>> columns;
+    std::vector<ThresholdRule> rules;
+    columns.reserve(thresholds_.size());
+    for (const auto& [name, t] : thresholds_) {
+        columns.push_back(metricValues(name));
+        if (columns.back().empty()) continue;
+        rules.push_back({columns.back(), t.lower, t.upper});
+    }
+    const int64_t n = cohort_ ? cohort_->n_obs() : 0;
+    if (rules.empty()) {
+        counts_ = ThresholdCounts{};
+        counts_.total = n;
+        counts_.group_total = count_codes(groups_, n_groups);
+        counts_.group_removed.assign(static_cast<size_t>(n_groups), 0);
+    } else {
+        counts_ = count_removed(rules, groups_, n_groups);
+    }
+    metric_counts_ = ThresholdCounts{};
+    std::vector<double> shown = metricValues(metric());
+    if (!shown.empty() && thresholds_.count(metric())) {
+        const Threshold& t = thresholds_.at(metric());
+        metric_counts_ = count_removed({ThresholdRule{shown, t.lower, t.upper}}, groups_, n_groups);
+    }
+    summary_->setText(summaryText());
+}
+
+QString QcPanel::summaryText() const {
+    if (!cohort_) return tr("No cohort loaded.");
+    if (thresholds_.empty())
+        return tr("No thresholds: drag or double-click in the distribution to add one "
+                  "(%L1 cells kept).")
+            .arg(counts_.total);
+    QString text = tr("<b>Thresholds remove %L1 of %L2 cells (%3)</b>")
+                       .arg(counts_.removed)
+                       .arg(counts_.total)
+                       .arg(percent(counts_.removed, counts_.total));
+    if (thresholds_.count(metric()))
+        text +=
+            tr(" &mdash; %1 alone: %L2").arg(metric().toHtmlEscaped()).arg(metric_counts_.removed);
+    QStringList per_group;
+    for (size_t g = 0; g < counts_.group_total.size(); ++g)
+        per_group << tr("%1: %L2 of %L3 (%4)")
+                         .arg(group_names_.value(int(g)).toHtmlEscaped())
+                         .arg(counts_.group_removed[g])
+                         .arg(counts_.group_total[g])
+                         .arg(percent(counts_.group_removed[g], counts_.group_total[g]));
+    if (!per_group.isEmpty())
+        text += QStringLiteral("<br>") + per_group.join(QStringLiteral(" &middot; "));
+    return text;
+}
+
+}  // namespace transcura::widgets

@@ -1,0 +1,79 @@
+#pragma once
+// The QC panel: a metric's distribution per batch (histograms or violins) with draggable
+// thresholds, the counts-vs-genes scatter coloured by % mito, and a live summary of how many
+// cells the thresholds remove, in total and per batch (counted by core).
+#include <limits>
+#include <map>
+#include <memory>
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QLabel>
+#include <QSplitter>
+#include <QWidget>
+
+#include "qc_plots.hpp"
+#include "transcura/cohort.hpp"
+#include "transcura/threshold_counts.hpp"
+
+namespace transcura::widgets {
+
+class QcPanel : public QWidget {
+    Q_OBJECT
+public:
+    struct Threshold {
+        double lower = std::numeric_limits<double>::quiet_NaN();
+        double upper = std::numeric_limits<double>::quiet_NaN();
+    };
+
+    explicit QcPanel(QWidget* parent = nullptr);
+
+    /// Shows a cohort's numeric obs columns; thresholds of metrics it still has are kept.
+    void setCohort(std::shared_ptr<const Cohort> cohort, const QString& batch_key = {});
+    void setMetric(const QString& metric);
+    QString metric() const;
+    void setBatchKey(const QString& key);
+    QString batchKey() const;
+
+    /// NaN bounds remove the threshold. Emits thresholdsChanged().
+    void setThreshold(const QString& metric, double lower, double upper);
+    std::map<QString, Threshold> thresholds() const { return thresholds_; }
+    /// All thresholds together, and the shown metric's alone.
+    const ThresholdCounts& counts() const { return counts_; }
+    const ThresholdCounts& metricCounts() const { return metric_counts_; }
+    QString summaryText() const;
+
+    QcDistributionPlot* distribution() const { return distribution_; }
+    QcScatterPlot* scatter() const { return scatter_; }
+
+signals:
+    void thresholdsChanged();
+
+protected:
+    /// Side by side when wide, stacked when tall.
+    void resizeEvent(QResizeEvent* event) override;
+
+private:
+    void rebuildGroups();
+    void rebuildDistribution();
+    void rebuildScatter();
+    void updateCounts();
+    std::vector<double> metricValues(const QString& metric) const;
+
+    std::shared_ptr<const Cohort> cohort_;
+    QComboBox* metric_box_ = nullptr;
+    QComboBox* group_box_ = nullptr;
+    QComboBox* style_box_ = nullptr;
+    QCheckBox* log_box_ = nullptr;
+    QcDistributionPlot* distribution_ = nullptr;
+    QcScatterPlot* scatter_ = nullptr;
+    QLabel* summary_ = nullptr;
+    QSplitter* splitter_ = nullptr;
+    std::map<QString, Threshold> thresholds_;
+    std::vector<int32_t> groups_;
+    QStringList group_names_;
+    QString scatter_x_, scatter_y_;
+    ThresholdCounts counts_, metric_counts_;
+};
+
+}  // namespace transcura::widgets

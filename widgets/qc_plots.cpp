@@ -1,0 +1,545 @@
+#include "qc_plots.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <QContextMenuEvent>
+#include <QMenu>
+#include <QMouseEvent>
+#include <QPainter>
+#include <QPainterPath>
+
+namespace transcura::widgets {
+
+namespace {
+
+const QColor kThresholdColor(214, 39, 40);
+const QColor kRemovedShade(120, 120, 120, 45);
+
+std::pair<double, double> finite_range(const std::vector<double>& v, bool positive_only) {
+    double lo = INFINITY, hi = -INFINITY;
+    for (double x : v)
+        if (std::isfinite(x) && (!positive_only || x > 0)) {
+            lo = std::min(lo, x);
+            hi = std::max(hi, x);
+        }
+    return {lo, hi};
+}
+
+QString threshold_label(bool upper, double value) {
+    return (upper ? QStringLiteral("\u2264 ") : QStringLiteral("\u2265 ")) + Axis::format(value);
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------------ distribution plot
+
+QcDistributionPlot::QcDistributionPlot(QWidget* parent) : PlotWidget(parent) {
+    setToolTip(
+        tr("Drag the red lines to move the thresholds; double-click to place one; "
+           "right-click for options"));
+}
+
+void QcDistributionPlot::setData(const QString& metric, std::vector<double> values,
+                                 std::vector<int32_t> groups, const QStringList& group_names,
+                                 std::vector<QColor> colors) {
+    metric_ = metric;
+    values_ = std::move(values);
+    groups_ = std::move(groups);
+    if (groups_.size() != values_.size()) groups_.clear();  // no metric, or a stale grouping
+    group_names_ = groups_.empty() ? QStringList{tr("all cells")} : group_names;
+    colors_ = colors.size() >= static_cast<size_t>(group_names_.size())
+                  ? std::move(colors)
+                  : categorical_palette(static_cast<int>(group_names_.size()));
+    if (groups_.empty()) colors_ = {QColor(70, 110, 170)};
+    setTitle(metric);
+    recompute();
+}
+
+void QcDistributionPlot::clear() {
+    setData(QString(), {}, {}, {});
+    setTitle(QString());
+}
+
+void QcDistributionPlot::setStyle(Style style) {
+    if (style == style_) return;
+    style_ = style;
+    update();
+    emit styleChanged(style);
+}
+
+void QcDistributionPlot::setLogScale(bool log_scale) {
+    if (log_scale == log_) return;
+    log_ = log_scale;
+    recompute();
+    emit logScaleChanged(log_scale);
+}
+
+void QcDistributionPlot::setThresholds(double lower, double upper) {
+    lower_ = lower;
+    upper_ = upper;
+    update();
+}
+
+void QcDistributionPlot::recompute() {
+    const int n_groups = static_cast<int>(group_names_.size());
+    auto [lo, hi] = finite_range(values_, log_);
+    auto [a, b] = padded_range(lo, hi, log_, 0.02);
+    axis_ = Axis(a, b, log_);
+    const int bins = static_cast<int>(std::clamp(std::sqrt(double(values_.size())), 10.0, 60.0));
+    std::vector<double> edges(static_cast<size_t>(bins + 1));
+    for (int i = 0; i <= bins; ++i) {
+        double t = double(i) / bins;
+        edges[static_cast<size_t>(i)] =
+            log_ ? std::pow(10.0, std::log10(a) + t * (std::log10(b) - std::log10(a)))
+                 : a + t * (b - a);
+    }
+    histogram_ = binned_counts(values_, groups_, groups_.empty() ? 0 : n_groups, edges);
+    quartiles_ =
+        group_quantiles(values_, groups_, groups_.empty() ? 0 : n_groups, {0.25, 0.5, 0.75});
+    group_sizes_.assign(histogram_.counts.size(), 0);
+    for (size_t g = 0; g < histogram_.counts.size(); ++g) {
+        for (int64_t c : histogram_.counts[g]) group_sizes_[g] += c;
+        group_sizes_[g] += histogram_.outside[g];
+    }
+    update();
+}
+
+QRectF QcDistributionPlot::plotRect(const QRectF& area) const {
+    const double line = QFontMetricsF(font()).height();
+    const double left = style_ == Style::Violin ? 24 + 4.5 * line : 18 + 3.5 * line;
+    const double bottom = style_ == Style::Violin ? 2.2 * line + 8 : 2.6 * line + 10;
+    return area.adjusted(left, 1.8 * line + 12, -16, -bottom);
+}
+
+void QcDistributionPlot::paintPlot(QPainter& p, const QRectF& area) {
+    p.fillRect(area, Qt::white);
+    drawTitle(p, area);
+    const QRectF plot = plotRect(area);
+    if (values_.empty()) {
+        drawMessage(p, area,
+                    tr("No QC metric to show.\nOpen a cohort and run the pipeline, "
+                       "or pick a numeric column."));
+        return;
+    }
+    if (style_ == Style::Histogram)
+        paintHistograms(p, plot);
+    else
+        paintViolins(p, plot);
+    paintThresholds(p, plot);
+}
+
+void QcDistributionPlot::paintHistograms(QPainter& p, const QRectF& plot) {
+    const size_t groups = histogram_.counts.size();
+    const double row_height = plot.height() / std::max<size_t>(groups, 1);
+    const std::vector<double>& edges = histogram_.edges;
+    draw_x_axis(p, plot, axis_, metric_);
+    QFontMetricsF fm(font());
+    for (size_t g = 0; g < groups; ++g) {
+        const QRectF row(plot.left(), plot.top() + g * row_height, plot.width(), row_height);
+        const std::vector<int64_t>& counts = histogram_.counts[g];
+        const double peak = std::max<double>(1.0, *std::max_element(counts.begin(), counts.end()));
+        const double usable = std::max(4.0, row.height() - fm.height() - 6);
+        QPainterPath path(QPointF(plot.left(), row.bottom()));
+        for (size_t i = 0; i < counts.size(); ++i) {
+            double x0 = axis_.toPixel(edges[i], plot.left(), plot.right());
+            double x1 = axis_.toPixel(edges[i + 1], plot.left(), plot.right());
+            double y = row.bottom() - usable * counts[i] / peak;
+            path.lineTo(x0, y);
+            path.lineTo(x1, y);
+        }
+        path.lineTo(plot.right(), row.bottom());
+        path.closeSubpath();
+        QColor color = colors_[std::min(g, colors_.size() - 1)];
+        QColor fill = color;
+        fill.setAlpha(150);
+        p.setPen(QPen(color.darker(140), 1));
+        p.setBrush(fill);
+        p.drawPath(path);
+        p.setPen(QPen(QColor(170, 170, 170), 1));
+        p.drawLine(row.bottomLeft(), row.bottomRight());
+        // Row label and its scale: the peak count at the top left of the row.
+        p.setPen(QColor(40, 40, 40));
+        QString label =
+            QStringLiteral("%1  (n = %L2)").arg(group_names_.value(int(g))).arg(group_sizes_[g]);
+        p.drawText(QPointF(row.left() + 6, row.top() + fm.ascent() + 2), label);
+        p.setPen(QColor(90, 90, 90));
+        QString top_label = QString::number(static_cast<qint64>(peak));
+        p.drawText(QPointF(row.left() - 6 - fm.horizontalAdvance(top_label),
+                           row.bottom() - usable + fm.ascent() / 2),
+                   top_label);
+        p.drawText(
+            QPointF(row.left() - 6 - fm.horizontalAdvance(QStringLiteral("0")), row.bottom()),
+            QStringLiteral("0"));
+    }
+    p.save();
+    QFont bold = font();
+    bold.setBold(true);
+    p.setFont(bold);
+    p.setPen(QColor(60, 60, 60));
+    p.translate(plot.left() - 3.2 * fm.height(), plot.center().y());
+    p.rotate(-90);
+    QString y_title = tr("cells per bin");
+    p.drawText(QPointF(-QFontMetricsF(bold).horizontalAdvance(y_title) / 2, 0), y_title);
+    p.restore();
+}
+
+void QcDistributionPlot::paintViolins(QPainter& p, const QRectF& plot) {
+    const size_t groups = histogram_.counts.size();
+    const double slot = plot.width() / std::max<size_t>(groups, 1);
+    const std::vector<double>& edges = histogram_.edges;
+    draw_y_axis(p, plot, axis_, metric_);
+    p.setPen(QPen(QColor(60, 60, 60), 1));
+    p.drawLine(plot.bottomLeft(), plot.bottomRight());
+    QFontMetricsF fm(font());
+    for (size_t g = 0; g < groups; ++g) {
+        const double cx = plot.left() + (g + 0.5) * slot;
+        const double half = std::min(0.42 * slot, 90.0);
+        const std::vector<int64_t>& counts = histogram_.counts[g];
+        const double peak = std::max<double>(1.0, *std::max_element(counts.begin(), counts.end()));
+        QPolygonF right, left;
+        for (size_t i = 0; i < counts.size(); ++i) {
+            double center =
+                log_ ? std::sqrt(edges[i] * edges[i + 1]) : (edges[i] + edges[i + 1]) / 2;
+            double y = axis_.toPixel(center, plot.bottom(), plot.top());
+            double w = half * counts[i] / peak;
+            right << QPointF(cx + w, y);
+            left.prepend(QPointF(cx - w, y));
+        }
+        QColor color = colors_[std::min(g, colors_.size() - 1)];
+        QColor fill = color;
+        fill.setAlpha(160);
+        p.setPen(QPen(color.darker(140), 1));
+        p.setBrush(fill);
+        p.drawPolygon(right + left);
+        if (g < quartiles_.size() && std::isfinite(quartiles_[g][1])) {
+            double q1 = axis_.toPixel(quartiles_[g][0], plot.bottom(), plot.top());
+            double q2 = axis_.toPixel(quartiles_[g][1], plot.bottom(), plot.top());
+            double q3 = axis_.toPixel(quartiles_[g][2], plot.bottom(), plot.top());
+            if (std::isfinite(q1) && std::isfinite(q3)) {
+                p.setPen(Qt::NoPen);
+                p.setBrush(QColor(40, 40, 40, 200));
+                p.drawRect(QRectF(cx - 4, std::min(q1, q3), 8, std::abs(q3 - q1)));
+            }
+            if (std::isfinite(q2)) {
+                p.setBrush(Qt::white);
+                p.setPen(QPen(QColor(40, 40, 40), 1));
+                p.drawEllipse(QPointF(cx, q2), 3.5, 3.5);
+            }
+        }
+        p.setPen(QColor(40, 40, 40));
+        QString name = fm.elidedText(group_names_.value(int(g)), Qt::ElideRight, slot - 4);
+        p.drawText(QRectF(cx - slot / 2, plot.bottom() + 4, slot, fm.height()),
+                   Qt::AlignHCenter | Qt::AlignTop, name);
+        p.setPen(QColor(110, 110, 110));
+        p.drawText(QRectF(cx - slot / 2, plot.bottom() + 4 + fm.height(), slot, fm.height()),
+                   Qt::AlignHCenter | Qt::AlignTop, QStringLiteral("n = %L1").arg(group_sizes_[g]));
+    }
+}
+
+void QcDistributionPlot::paintThresholds(QPainter& p, const QRectF& plot) {
+    const bool vertical = style_ == Style::Histogram;
+    QFontMetricsF fm(font());
+    for (int k = 0; k < 2; ++k) {
+        const double value = k == 0 ? lower_ : upper_;
+        if (std::isnan(value)) continue;
+        double pixel = vertical ? axis_.toPixel(value, plot.left(), plot.right())
+                                : axis_.toPixel(value, plot.bottom(), plot.top());
+        if (std::isnan(pixel)) continue;
+        // Shade what the threshold removes.
+        QRectF removed;
+        if (vertical)
+            removed = k == 0 ? QRectF(QPointF(plot.left(), plot.top()),
+                                      QPointF(std::max(pixel, plot.left()), plot.bottom()))
+                             : QRectF(QPointF(std::min(pixel, plot.right()), plot.top()),
+                                      plot.bottomRight());
+        else
+            removed =
+                k == 0 ? QRectF(QPointF(plot.left(), std::min(pixel, plot.bottom())),
+                                plot.bottomRight())
+                       : QRectF(plot.topLeft(), QPointF(plot.right(), std::max(pixel, plot.top())));
+        p.fillRect(removed.intersected(plot), kRemovedShade);
+        pixel = std::clamp(pixel, vertical ? plot.left() : plot.top(),
+                           vertical ? plot.right() : plot.bottom());
+        p.setPen(QPen(kThresholdColor, draggedHandle() == k ? 3 : 2));
+        if (vertical)
+            p.drawLine(QPointF(pixel, plot.top()), QPointF(pixel, plot.bottom()));
+        else
+            p.drawLine(QPointF(plot.left(), pixel), QPointF(plot.right(), pixel));
+        QString label = threshold_label(k == 1, value);
+        double w = fm.horizontalAdvance(label) + 8;
+        QRectF box = vertical
+                         ? QRectF(k == 0 ? pixel + 3 : pixel - w - 3, plot.top() - fm.height() - 4,
+                                  w, fm.height() + 2)
+                         : QRectF(plot.right() - w - 2,
+                                  k == 0 ? pixel + 3 : pixel - fm.height() - 5, w, fm.height() + 2);
+        p.fillRect(box, QColor(255, 255, 255, 220));
+        p.setPen(kThresholdColor);
+        p.drawText(box, Qt::AlignCenter, label);
+    }
+}
+
+double QcDistributionPlot::thresholdPixel(bool upper) const {
+    const QRectF plot = plotRect(QRectF(rect()));
+    const double value = upper ? upper_ : lower_;
+    if (std::isnan(value)) return kNoThreshold;
+    return style_ == Style::Histogram ? axis_.toPixel(value, plot.left(), plot.right())
+                                      : axis_.toPixel(value, plot.bottom(), plot.top());
+}
+
+std::vector<PlotWidget::Handle> QcDistributionPlot::handles() const {
+    std::vector<Handle> out;
+    const QRectF plot = plotRect(QRectF(rect()));
+    for (int k = 0; k < 2; ++k) {
+        double pixel = thresholdPixel(k == 1);
+        if (std::isnan(pixel)) continue;
+        if (style_ == Style::Histogram)
+            out.push_back({k, Qt::Vertical, std::clamp(pixel, plot.left(), plot.right()),
+                           plot.top(), plot.bottom()});
+        else
+            out.push_back({k, Qt::Horizontal, std::clamp(pixel, plot.top(), plot.bottom()),
+                           plot.left(), plot.right()});
+    }
+    return out;
+}
+
+double QcDistributionPlot::valueAt(QPointF pos) const {
+    const QRectF plot = plotRect(QRectF(rect()));
+    return style_ == Style::Histogram
+               ? axis_.fromPixel(std::clamp(pos.x(), plot.left(), plot.right()), plot.left(),
+                                 plot.right())
+               : axis_.fromPixel(std::clamp(pos.y(), plot.top(), plot.bottom()), plot.bottom(),
+                                 plot.top());
+}
+
+void QcDistributionPlot::handleDragged(int id, QPointF pos) {
+    double value = valueAt(pos);
+    if (id == 0)
+        lower_ = std::isnan(upper_) ? value : std::min(value, upper_);
+    else
+        upper_ = std::isnan(lower_) ? value : std::max(value, lower_);
+    update();
+    emit thresholdsChanged(lower_, upper_);
+}
+
+void QcDistributionPlot::mouseDoubleClickEvent(QMouseEvent* event) {
+    if (values_.empty()) return;
+    const QRectF plot = plotRect(QRectF(rect()));
+    if (!plot.contains(event->position())) return;
+    double value = valueAt(event->position());
+    // The lower threshold in the lower half of the axis, the upper one above.
+    bool upper = style_ == Style::Histogram ? event->position().x() > plot.center().x()
+                                            : event->position().y() < plot.center().y();
+    if (upper)
+        upper_ = std::isnan(lower_) ? value : std::max(value, lower_);
+    else
+        lower_ = std::isnan(upper_) ? value : std::min(value, upper_);
+    update();
+    emit thresholdsChanged(lower_, upper_);
+}
+
+void QcDistributionPlot::contextMenuEvent(QContextMenuEvent* event) {
+    QMenu menu(this);
+    QAction* remove_lower = menu.addAction(tr("Remove lower threshold"));
+    remove_lower->setEnabled(!std::isnan(lower_));
+    QAction* remove_upper = menu.addAction(tr("Remove upper threshold"));
+    remove_upper->setEnabled(!std::isnan(upper_));
+    menu.addSeparator();
+    QAction* histograms = menu.addAction(tr("Histograms per batch"));
+    histograms->setCheckable(true);
+    histograms->setChecked(style_ == Style::Histogram);
+    QAction* violins = menu.addAction(tr("Violins per batch"));
+    violins->setCheckable(true);
+    violins->setChecked(style_ == Style::Violin);
+    QAction* log_scale = menu.addAction(tr("Log scale"));
+    log_scale->setCheckable(true);
+    log_scale->setChecked(log_);
+    QAction* chosen = menu.exec(event->globalPos());
+    if (chosen == remove_lower || chosen == remove_upper) {
+        (chosen == remove_lower ? lower_ : upper_) = kNoThreshold;
+        update();
+        emit thresholdsChanged(lower_, upper_);
+    } else if (chosen == histograms) {
+        setStyle(Style::Histogram);
+    } else if (chosen == violins) {
+        setStyle(Style::Violin);
+    } else if (chosen == log_scale) {
+        setLogScale(!log_);
+    }
+}
+
+// ----------------------------------------------------------------------------- scatter plot
+
+QcScatterPlot::QcScatterPlot(QWidget* parent) : PlotWidget(parent) {
+    setToolTip(tr("Drag the red lines to move the thresholds"));
+}
+
+void QcScatterPlot::setData(const QString& x_title, std::vector<double> x, const QString& y_title,
+                            std::vector<double> y, const QString& color_title,
+                            std::vector<double> color) {
+    x_title_ = x_title;
+    y_title_ = y_title;
+    color_title_ = color_title;
+    x_ = std::move(x);
+    y_ = std::move(y);
+    color_ = std::move(color);
+    if (y_.size() != x_.size()) y_.assign(x_.size(), kNoThreshold);
+    if (color_.size() != x_.size()) color_.clear();
+    auto [clo, chi] = finite_range(color_, false);
+    color_lo_ = std::isfinite(clo) ? clo : 0.0;
+    color_hi_ = std::isfinite(chi) ? chi : 1.0;
+    if (color_hi_ <= color_lo_) color_hi_ = color_lo_ + 1.0;
+    setTitle(x_.empty() ? QString() : tr("%1 vs %2").arg(y_title_, x_title_));
+    setLogScale(log_x_, log_y_);
+}
+
+void QcScatterPlot::clear() {
+    setData({}, {}, {}, {}, {}, {});
+}
+
+void QcScatterPlot::setLogScale(bool log_x, bool log_y) {
+    log_x_ = log_x;
+    log_y_ = log_y;
+    auto [xl, xh] = finite_range(x_, log_x_);
+    auto [yl, yh] = finite_range(y_, log_y_);
+    auto [xa, xb] = padded_range(xl, xh, log_x_);
+    auto [ya, yb] = padded_range(yl, yh, log_y_);
+    x_axis_ = Axis(xa, xb, log_x_);
+    y_axis_ = Axis(ya, yb, log_y_);
+    raster_ = QImage();
+    update();
+}
+
+void QcScatterPlot::setThresholds(int axis, double lower, double upper) {
+    if (axis < 0 || axis > 1) return;
+    thresholds_[axis][0] = lower;
+    thresholds_[axis][1] = upper;
+    update();
+}
+
+QRectF QcScatterPlot::plotRect(const QRectF& area) const {
+    const double line = QFontMetricsF(font()).height();
+    const double bar = color_.empty() ? 0 : 5.5 * line + 24;
+    return area.adjusted(24 + 4.5 * line, 1.8 * line + 12, -16 - bar, -(2.6 * line + 10));
+}
+
+void QcScatterPlot::resizeEvent(QResizeEvent* event) {
+    raster_ = QImage();
+    PlotWidget::resizeEvent(event);
+}
+
+void QcScatterPlot::rasterize(const QSize& size) {
+    raster_ = QImage(size, QImage::Format_ARGB32_Premultiplied);
+    raster_.fill(Qt::transparent);
+    const int w = size.width(), h = size.height();
+    const QRgb fallback = QColor(70, 110, 170).rgba();
+    const double range = color_hi_ > color_lo_ ? color_hi_ - color_lo_ : 1.0;
+    for (size_t i = 0; i < x_.size(); ++i) {
+        double px = x_axis_.toPixel(x_[i], 0, w - 1);
+        double py = y_axis_.toPixel(y_[i], h - 1, 0);
+        if (!(px >= 0 && py >= 0 && px < w && py < h)) continue;
+        QRgb rgb = fallback;
+        if (!color_.empty())
+            rgb = std::isnan(color_[i]) ? missing_color().rgba()
+                                        : map_.at((color_[i] - color_lo_) / range).rgba();
+        const int x0 = static_cast<int>(px), y0 = static_cast<int>(py);
+        for (int dy = 0; dy < 2 && y0 + dy < h; ++dy) {
+            QRgb* line = reinterpret_cast<QRgb*>(raster_.scanLine(y0 + dy));
+            for (int dx = 0; dx < 2 && x0 + dx < w; ++dx) line[x0 + dx] = rgb;
+        }
+    }
+}
+
+void QcScatterPlot::paintPlot(QPainter& p, const QRectF& area) {
+    p.fillRect(area, Qt::white);
+    drawTitle(p, area);
+    if (x_.empty()) {
+        drawMessage(p, area,
+                    tr("Counts vs genes needs total counts and genes detected per cell "
+                       "(run the pipeline)."));
+        return;
+    }
+    const QRectF plot = plotRect(area);
+    draw_x_axis(p, plot, x_axis_, x_title_);
+    draw_y_axis(p, plot, y_axis_, y_title_);
+    const QSize pixels = plot.size().toSize();
+    if (raster_.size() != pixels) rasterize(pixels);
+    p.drawImage(plot.topLeft(), raster_);
+    // Thresholds.
+    QFontMetricsF fm(font());
+    for (int axis = 0; axis < 2; ++axis)
+        for (int k = 0; k < 2; ++k) {
+            double value = thresholds_[axis][k];
+            if (std::isnan(value)) continue;
+            p.setPen(QPen(kThresholdColor, draggedHandle() == axis * 2 + k ? 3 : 2, Qt::DashLine));
+            if (axis == 0) {
+                double x = x_axis_.toPixel(value, plot.left(), plot.right());
+                if (std::isnan(x)) continue;
+                x = std::clamp(x, plot.left(), plot.right());
+                p.drawLine(QPointF(x, plot.top()), QPointF(x, plot.bottom()));
+                p.drawText(QPointF(x + 3, plot.top() + fm.ascent()),
+                           threshold_label(k == 1, value));
+            } else {
+                double y = y_axis_.toPixel(value, plot.bottom(), plot.top());
+                if (std::isnan(y)) continue;
+                y = std::clamp(y, plot.top(), plot.bottom());
+                p.drawLine(QPointF(plot.left(), y), QPointF(plot.right(), y));
+                p.drawText(QPointF(plot.left() + 4, y - 3), threshold_label(k == 1, value));
+            }
+        }
+    if (color_.empty()) return;
+    // Colour bar.
+    QRectF bar(plot.right() + 18, plot.top() + fm.height() + 6, 14, plot.height() * 0.6);
+    QLinearGradient gradient(bar.bottomLeft(), bar.topLeft());
+    for (int i = 0; i <= 16; ++i) gradient.setColorAt(i / 16.0, map_.at(i / 16.0));
+    p.setPen(QPen(QColor(160, 160, 160), 1));
+    p.setBrush(gradient);
+    p.drawRect(bar);
+    QFont bold = font();
+    bold.setBold(true);
+    p.setFont(bold);
+    p.setPen(QColor(40, 40, 40));
+    p.drawText(QPointF(bar.left(), plot.top() + fm.ascent()), color_title_);
+    p.setFont(font());
+    Axis color_axis(color_lo_, color_hi_);
+    for (double v : nice_ticks(color_lo_, color_hi_, 5)) {
+        double y = color_axis.toPixel(v, bar.bottom(), bar.top());
+        p.drawLine(QPointF(bar.right(), y), QPointF(bar.right() + 3, y));
+        p.drawText(QPointF(bar.right() + 6, y + fm.ascent() / 2 - 1), Axis::format(v));
+    }
+}
+
+std::vector<PlotWidget::Handle> QcScatterPlot::handles() const {
+    std::vector<Handle> out;
+    const QRectF plot = plotRect(QRectF(rect()));
+    for (int k = 0; k < 2; ++k) {
+        double x = x_axis_.toPixel(thresholds_[0][k], plot.left(), plot.right());
+        if (std::isfinite(x))
+            out.push_back({k, Qt::Vertical, std::clamp(x, plot.left(), plot.right()), plot.top(),
+                           plot.bottom()});
+        double y = y_axis_.toPixel(thresholds_[1][k], plot.bottom(), plot.top());
+        if (std::isfinite(y))
+            out.push_back({2 + k, Qt::Horizontal, std::clamp(y, plot.top(), plot.bottom()),
+                           plot.left(), plot.right()});
+    }
+    return out;
+}
+
+void QcScatterPlot::handleDragged(int id, QPointF pos) {
+    const QRectF plot = plotRect(QRectF(rect()));
+    const int axis = id / 2, k = id % 2;
+    double value = axis == 0 ? x_axis_.fromPixel(std::clamp(pos.x(), plot.left(), plot.right()),
+                                                 plot.left(), plot.right())
+                             : y_axis_.fromPixel(std::clamp(pos.y(), plot.top(), plot.bottom()),
+                                                 plot.bottom(), plot.top());
+    double& lower = thresholds_[axis][0];
+    double& upper = thresholds_[axis][1];
+    if (k == 0)
+        lower = std::isnan(upper) ? value : std::min(value, upper);
+    else
+        upper = std::isnan(lower) ? value : std::max(value, lower);
+    update();
+    emit thresholdsChanged(axis, lower, upper);
+}
+
+}  // namespace transcura::widgets

@@ -1,0 +1,117 @@
+#pragma once
+// QC plots: per-batch distributions of one metric (small-multiple histograms or violins) with
+// draggable lower/upper thresholds, and a counts-vs-genes scatter coloured by % mitochondrial.
+// Binning, quantiles and counting are done by core (threshold_counts.hpp).
+#include <limits>
+#include <vector>
+
+#include <QColor>
+#include <QImage>
+#include <QStringList>
+
+#include "color_maps.hpp"
+#include "plot_axes.hpp"
+#include "plot_widget.hpp"
+#include "transcura/threshold_counts.hpp"
+
+namespace transcura::widgets {
+
+inline constexpr double kNoThreshold = std::numeric_limits<double>::quiet_NaN();
+
+class QcDistributionPlot : public PlotWidget {
+    Q_OBJECT
+public:
+    enum class Style { Histogram, Violin };
+    Q_ENUM(Style)
+
+    explicit QcDistributionPlot(QWidget* parent = nullptr);
+
+    /// One value per cell; `groups` one code per cell (or empty: a single group).
+    void setData(const QString& metric, std::vector<double> values, std::vector<int32_t> groups,
+                 const QStringList& group_names, std::vector<QColor> colors = {});
+    void clear();
+    QString metric() const { return metric_; }
+    const std::vector<double>& values() const { return values_; }
+    void setStyle(Style style);
+    Style style() const { return style_; }
+    void setLogScale(bool log_scale);
+    bool logScale() const { return log_; }
+    /// NaN = no threshold. Does not emit.
+    void setThresholds(double lower, double upper);
+    double lower() const { return lower_; }
+    double upper() const { return upper_; }
+    /// Widget position of a threshold line (x for histograms, y for violins); NaN if none.
+    double thresholdPixel(bool upper) const;
+
+signals:
+    /// While a threshold line is dragged, and when one is placed or removed.
+    void thresholdsChanged(double lower, double upper);
+    void styleChanged(transcura::widgets::QcDistributionPlot::Style style);
+    void logScaleChanged(bool log_scale);
+
+protected:
+    void paintPlot(QPainter& painter, const QRectF& area) override;
+    std::vector<Handle> handles() const override;
+    void handleDragged(int id, QPointF pos) override;
+    void mouseDoubleClickEvent(QMouseEvent* event) override;
+    void contextMenuEvent(QContextMenuEvent* event) override;
+
+private:
+    void recompute();
+    QRectF plotRect(const QRectF& area) const;
+    double valueAt(QPointF pos) const;
+    void paintHistograms(QPainter& p, const QRectF& plot);
+    void paintViolins(QPainter& p, const QRectF& plot);
+    void paintThresholds(QPainter& p, const QRectF& plot);
+
+    QString metric_;
+    std::vector<double> values_;
+    std::vector<int32_t> groups_;
+    QStringList group_names_;
+    std::vector<QColor> colors_;
+    Style style_ = Style::Histogram;
+    bool log_ = false;
+    double lower_ = kNoThreshold, upper_ = kNoThreshold;
+    Axis axis_;
+    GroupHistogram histogram_;
+    std::vector<std::vector<double>> quartiles_;  // [group] {q25, q50, q75}
+    std::vector<int64_t> group_sizes_;
+};
+
+class QcScatterPlot : public PlotWidget {
+    Q_OBJECT
+public:
+    explicit QcScatterPlot(QWidget* parent = nullptr);
+
+    void setData(const QString& x_title, std::vector<double> x, const QString& y_title,
+                 std::vector<double> y, const QString& color_title, std::vector<double> color);
+    void clear();
+    void setLogScale(bool log_x, bool log_y);
+    int64_t pointCount() const { return static_cast<int64_t>(x_.size()); }
+    /// Threshold lines: vertical on x (axis 0), horizontal on y (axis 1); NaN = none.
+    void setThresholds(int axis, double lower, double upper);
+
+signals:
+    void thresholdsChanged(int axis, double lower, double upper);
+
+protected:
+    void paintPlot(QPainter& painter, const QRectF& area) override;
+    std::vector<Handle> handles() const override;
+    void handleDragged(int id, QPointF pos) override;
+    void resizeEvent(QResizeEvent* event) override;
+
+private:
+    QRectF plotRect(const QRectF& area) const;
+    void rasterize(const QSize& size);
+
+    QString x_title_, y_title_, color_title_;
+    std::vector<double> x_, y_, color_;
+    bool log_x_ = true, log_y_ = true;
+    Axis x_axis_, y_axis_;
+    double color_lo_ = 0, color_hi_ = 1;
+    ColorMap map_{ColorMapKind::Viridis};
+    double thresholds_[2][2] = {{kNoThreshold, kNoThreshold}, {kNoThreshold, kNoThreshold}};
+    QImage raster_;  // the points, at the plot rectangle's size
+};
+
+}  // namespace transcura::widgets

@@ -5,37 +5,16 @@
 // number of categories around the cell. iLISI uses batch codes (1 = one batch only, up to the
 // number of batches = perfectly mixed); cLISI uses cell-type labels (1 = pure neighbourhoods).
 //
-// This header also holds the neighbour table the batch metrics share (LISI, kBET, graph
-// connectivity), so the diagnostics search neighbours once per embedding.
+// The neighbour table the batch metrics share (LISI, kBET, graph connectivity) is knn.hpp's
+// NeighborLists, so the diagnostics search neighbours once per embedding.
 #include <cstdint>
 #include <vector>
 
 #include "transcura/cohort.hpp"
+#include "transcura/knn.hpp"  // NeighborLists, exact_neighbors
 #include "transcura/progress.hpp"
 
 namespace transcura {
-
-/// k nearest neighbours per query cell, nearest first, Euclidean distances. When the queries
-/// are cells of the searched embedding, each row normally starts with the cell itself.
-struct NeighborLists {
-    int64_t n_queries = 0;
-    int k = 0;
-    std::vector<int64_t> queries;   // the query cell of each row; empty = row i is cell i
-    std::vector<int64_t> indices;   // n_queries * k, row-major
-    std::vector<double> distances;  // n_queries * k, row-major
-
-    const int64_t* row_indices(int64_t row) const { return indices.data() + row * k; }
-    const double* row_distances(int64_t row) const { return distances.data() + row * k; }
-    int64_t query_cell(int64_t row) const { return queries.empty() ? row : queries[row]; }
-};
-
-/// Exact k nearest neighbours (the query cell itself included) by blocked matrix products,
-/// parallel over query blocks. Candidates are ranked by squared distance computed as
-/// |x|^2 + |y|^2 - 2 x.y, then the kept k are re-measured exactly and sorted by (distance,
-/// index), so ties are broken by the smaller index. `queries` empty = every cell. O(n^2 d):
-/// intended for up to ~50k cells, or for a small set of queries (kBET's tested cells).
-NeighborLists exact_neighbors(const DenseD& embedding, int k, const RunControl& control = {},
-                              const std::vector<int64_t>& queries = {});
 
 struct LisiOptions {
     /// Effective number of neighbours the kernel is calibrated to. harmonypy default: 30.

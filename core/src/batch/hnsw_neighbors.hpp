@@ -1,10 +1,10 @@
 #pragma once
-// Approximate k nearest neighbours for the diagnostics on large cohorts (hnswlib), until the
-// engine's shared kNN step is used instead.
+// Approximate k nearest neighbours for the diagnostics on large cohorts: a thin forwarder to the
+// engine's HNSW search (transcura/knn.hpp, core/src/engine/knn_hnsw.cpp).
 #include <cstdint>
 
 #include "transcura/cohort.hpp"
-#include "transcura/lisi.hpp"
+#include "transcura/knn.hpp"
 #include "transcura/progress.hpp"
 
 namespace transcura::batch_detail {
@@ -12,14 +12,22 @@ namespace transcura::batch_detail {
 struct HnswOptions {
     int m = 16;  // graph degree
     int ef_construction = 100;
-    int ef_search = 0;  // 0 = k + 20 (recall@100 ~0.98 on 50 PC-like dimensions)
+    int ef_search = 0;  // 0 = the engine's default, max(2k, 40)
     uint64_t seed = 0;
 };
 
-/// k nearest neighbours of every cell, the cell itself first. The index is built on one
-/// thread in cell order (so the graph, and the answer, depend only on the seed); queries run in
-/// parallel. Returned distances are re-measured exactly in double precision.
-NeighborLists hnsw_neighbors(const DenseD& embedding, int k, const HnswOptions& options,
-                             const RunControl& control);
+/// k nearest neighbours of every cell, the cell itself first; deterministic for a seed.
+/// Returned distances are re-measured exactly in double precision.
+inline NeighborLists hnsw_neighbors(const DenseD& embedding, int k, const HnswOptions& options,
+                                    const RunControl& control) {
+    KnnOptions knn;
+    knn.k = k;
+    knn.hnsw_m = options.m;
+    knn.hnsw_ef_construction = options.ef_construction;
+    knn.hnsw_ef_search = options.ef_search;
+    knn.seed = options.seed;
+    knn.control = control;
+    return hnsw_knn(embedding, knn);
+}
 
 }  // namespace transcura::batch_detail

@@ -1,5 +1,6 @@
-// Exact k nearest neighbours for the batch metrics: blocked Gram products (Eigen) with a
-// bounded max-heap per query, then an exact re-measure of the kept neighbours.
+// Exact k nearest neighbours (knn.hpp): blocked Gram products (Eigen) with a bounded max-heap per
+// query, then an exact re-measure of the kept neighbours. Used by the engine's kNN step for
+// small cohorts and by the batch metrics.
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -8,9 +9,9 @@
 #include <omp.h>
 #include <Eigen/Dense>
 
-#include "parallel.hpp"
+#include "batch/parallel.hpp"
 #include "transcura/errors.hpp"
-#include "transcura/lisi.hpp"
+#include "transcura/knn.hpp"
 
 namespace transcura {
 namespace {

@@ -1,0 +1,57 @@
+#pragma once
+// Pieces of UMAP shared between umap.cpp (the steppable driver), umap_init.cpp (initial layout)
+// and umap_optimize.cpp (the SGD epochs).
+#include <cstdint>
+#include <vector>
+
+#include "transcura/cohort.hpp"
+#include "transcura/progress.hpp"
+
+namespace transcura::engine::umap_detail {
+
+struct InitialLayout {
+    DenseD layout;          // n x n_components, scaled to [0, 10] per column
+    bool spectral = false;  // false: the seeded random fallback (or spectral_init off)
+    int n_graph_components = 1;
+};
+
+/// Spectral layout of the symmetric graph (see umap_init.cpp), or a seeded uniform one when
+/// `spectral` is false or the eigen solver cannot be used.
+InitialLayout initial_layout(const CsrMatrix& graph, int n_components, bool spectral,
+                             uint64_t seed, const RunControl& control);
+
+/// Connected components of a symmetric graph: label per vertex (0 = the largest component,
+/// then by decreasing size, ties by smallest vertex) and the component count.
+std::vector<int32_t> graph_components(const CsrMatrix& graph, int& n_components);
+
+/// The SGD schedule of umap-learn's optimize_layout_euclidean, edges grouped by head vertex.
+struct EpochSchedule {
+    int64_t n_vertices = 0;
+    int n_epochs = 0;
+    std::vector<int64_t> head_ptr;  // n_vertices + 1
+    std::vector<int32_t> tail;
+    std::vector<double> epochs_per_sample;
+    std::vector<double> epoch_of_next_sample;
+    std::vector<double> epoch_of_next_negative_sample;
+};
+
+struct SgdParameters {
+    double a = 0, b = 0;
+    double gamma = 1.0;          // repulsion strength
+    double initial_alpha = 1.0;  // learning rate
+    double negative_sample_rate = 5.0;
+    uint64_t seed = 0;
+};
+
+/// Drops edges weaker than max / n_epochs (umap-learn prunes with the default epoch count
+/// when n_epochs <= 10) and sets up the sampling schedule.
+EpochSchedule make_schedule(const CsrMatrix& graph, int n_epochs, double negative_sample_rate);
+
+/// One epoch (0-based `epoch`) of SGD: reads `current`, writes `next` (same shape). Each
+/// vertex is updated by its own edges only, against the other vertices' positions at the start
+/// of the epoch, with a random stream per (epoch, vertex): the result does not depend on the
+/// thread count or scheduling. Does not poll for cancellation.
+void run_epoch(EpochSchedule& schedule, const SgdParameters& params, int epoch,
+               const DenseD& current, DenseD& next, int num_threads);
+
+}  // namespace transcura::engine::umap_detail

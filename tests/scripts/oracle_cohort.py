@@ -1,8 +1,11 @@
 #!/usr/bin/python3
 """Reference summary of a cohort file as the Python ecosystem reads it.
 
-usage: oracle_cohort.py FORMAT PATH [GENOME]  |  oracle_cohort.py --batch LISTING
-FORMAT: h5ad (anndata.read_h5ad), 10x-h5 (h5py + scipy), loom (h5py, as loompy lays it out).
+usage: oracle_cohort.py FORMAT PATH [EXTRA...]  |  oracle_cohort.py --batch LISTING
+FORMAT: h5ad (anndata.read_h5ad), 10x-h5 PATH [GENOME] (h5py + scipy), loom (h5py, as loompy
+lays it out), mtx FOLDER (scipy.io.mmread + pandas for barcodes/features), table PATH ORIENTATION
+[SAMPLE_SHEET] (pandas.read_csv; ORIENTATION genes-by-cells or cells-by-genes says how the file is
+laid out, the sheet is joined on its first column).
 Prints one JSON object: n_obs, n_vars, nnz, sum, checksum, obs_names, var_names, obs and var
 columns ({name: {kind, values}}), obsm ({key: {shape, sum}}), layers ({key: sum}), uns_keys.
 The checksum weights each value by its position so that a transposed or shuffled matrix differs.
@@ -149,7 +152,74 @@ def read_loom(path):
     return out
 
 
-def summarise(fmt, path, genome=""):
+def open_maybe_gzip(path):
+    import gzip
+    with open(path, "rb") as probe:
+        magic = probe.read(2)
+    return gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb")
+
+
+def read_mtx(folder):
+    """A 10x MTX folder exactly as scanpy.read_10x_mtx lays it out (genes x cells on disk)."""
+    import os
+    import scipy.io
+    import pandas as pd
+
+    def part(*names):
+        for name in names:
+            for candidate in (name, name + ".gz"):
+                if os.path.exists(os.path.join(folder, candidate)):
+                    return os.path.join(folder, candidate)
+        raise SystemExit("no " + names[0] + " in " + folder)
+
+    with open_maybe_gzip(part("matrix.mtx")) as f:
+        m = sp.csr_matrix(scipy.io.mmread(f).T)
+    with open_maybe_gzip(part("barcodes.tsv")) as f:
+        barcodes = pd.read_csv(f, sep="\t", header=None, dtype=str, keep_default_na=False)
+    with open_maybe_gzip(part("features.tsv", "genes.tsv")) as f:
+        features = pd.read_csv(f, sep="\t", header=None, dtype=str, keep_default_na=False)
+    names = features[1] if features.shape[1] >= 2 else features[0]
+    var = pd.DataFrame({"gene_ids": list(features[0])}, index=list(names))
+    if features.shape[1] >= 3:
+        var["feature_types"] = list(features[2])
+    import anndata
+    adata = anndata.AnnData(X=m, obs=pd.DataFrame(index=list(barcodes[0])), var=var)
+    adata.var_names_make_unique()
+    out = from_anndata(adata)
+    for col in out["var"].values():  # pandas has object columns only; we may categorise
+        col["kind"] = "string-or-categorical"
+    return out
+
+
+def read_table(path, orientation, sheet=""):
+    """A dense CSV/TSV expression table and an optional sample sheet, read by pandas."""
+    import pandas as pd
+    with open_maybe_gzip(path) as f:
+        first = f.readline().decode()
+    sep = "\t" if first.count("\t") >= max(1, first.count(",")) else ","
+    has_index = first.split(sep)[0].strip() in ("", '""')
+    with open_maybe_gzip(path) as f:
+        table = pd.read_csv(f, sep=sep, index_col=0 if has_index else None)
+    if orientation == "genes-by-cells":
+        table = table.T
+    obs = pd.DataFrame(index=[str(x) for x in table.index])
+    if sheet:
+        with open_maybe_gzip(sheet) as f:
+            annotation = pd.read_csv(f, sep=None, engine="python", index_col=0)
+        annotation.index = [str(x) for x in annotation.index]
+        obs = annotation.reindex(obs.index)
+    import anndata
+    adata = anndata.AnnData(X=sp.csr_matrix(table.to_numpy(dtype=np.float32)), obs=obs,
+                            var=pd.DataFrame(index=[str(x) for x in table.columns]))
+    out = from_anndata(adata)
+    for col in out["obs"].values():
+        if col["kind"] == "string":
+            col["kind"] = "string-or-categorical"
+    return out
+
+
+def summarise(fmt, path, genome="", *extra):
+    extra = [e for e in ((genome,) + extra) if e] if fmt == "table" else []
     if fmt == "h5ad":
         import anndata
         return from_anndata(anndata.read_h5ad(path))
@@ -157,6 +227,10 @@ def summarise(fmt, path, genome=""):
         return read_10x_h5(path, genome)
     if fmt == "loom":
         return read_loom(path)
+    if fmt == "mtx":
+        return read_mtx(path)
+    if fmt == "table":
+        return read_table(path, *(extra or ["cells-by-genes"]))
     raise SystemExit("unknown format " + fmt)
 
 
@@ -167,8 +241,7 @@ def main():
             jobs = [line.rstrip("\n").split("\t") for line in listing if line.strip()]
         json.dump([summarise(*job) for job in jobs], sys.stdout)
         return
-    genome = sys.argv[3] if len(sys.argv) > 3 else ""
-    json.dump(summarise(sys.argv[1], sys.argv[2], genome), sys.stdout)
+    json.dump(summarise(*sys.argv[1:]), sys.stdout)
 
 
 if __name__ == "__main__":

@@ -108,6 +108,24 @@ inline QString compare_names(const std::vector<std::string>& ours, const QJsonAr
     return {};
 }
 
+/// Shape, non-zeros, sum, checksum and names only: for outputs of writers (MTX, CSV) whose format
+/// cannot carry the cohort's columns, obsm or layers.
+inline void verify_matrix_against_oracle(const transcura::Cohort& cohort, const QJsonObject& oracle) {
+    QVERIFY2(!oracle.isEmpty(), "oracle printed nothing");
+    QCOMPARE(cohort.n_obs(), oracle["n_obs"].toInteger());
+    QCOMPARE(cohort.n_vars(), oracle["n_vars"].toInteger());
+    MatrixDigest d = cohort.X ? digest(*cohort.X) : MatrixDigest{};
+    QCOMPARE(d.nnz, oracle["nnz"].toInteger());
+    QVERIFY2(close(d.sum, oracle["sum"].toDouble()),
+             qPrintable(QString("sum %1 vs %2").arg(d.sum).arg(oracle["sum"].toDouble())));
+    QVERIFY2(close(d.checksum, oracle["checksum"].toDouble()),
+             qPrintable(QString("checksum %1 vs %2").arg(d.checksum).arg(oracle["checksum"].toDouble())));
+    QString problem = compare_names(cohort.obs_names, oracle["obs_names"].toArray());
+    QVERIFY2(problem.isEmpty(), qPrintable("obs_names: " + problem));
+    problem = compare_names(cohort.var_names, oracle["var_names"].toArray());
+    QVERIFY2(problem.isEmpty(), qPrintable("var_names: " + problem));
+}
+
 /// Checks every field the oracle reported. `all_columns`: the oracle lists every column (h5ad),
 /// so ours must not have extra ones.
 inline void verify_against_oracle(const transcura::Cohort& cohort, const QJsonObject& oracle,

@@ -64,6 +64,7 @@ size_t tokens(std::string_view line, std::string_view* out, size_t max_tokens) {
 
 struct MtxHeader {
     bool pattern = false;
+    bool integer = false;  // "integer" declares counts; "real" may hold any finite value
     bool symmetric = false;
     int64_t rows = 0, cols = 0, entries = 0;
 };
@@ -83,6 +84,7 @@ MtxHeader read_header(TextReader& reader, const std::string& name) {
                               std::string(parts[2]) + "'");
     MtxHeader header;
     if (parts[3] == "pattern") header.pattern = true;
+    else if (parts[3] == "integer") header.integer = true;
     else if (parts[3] != "integer" && parts[3] != "real")
         throw FormatError(reader.file(), "line 1",
                           "value type '" + std::string(parts[3]) + "' is not supported");
@@ -146,10 +148,13 @@ CsrMatrix read_entries(TextReader& reader, const MtxHeader& header) {
         if (!header.pattern && !parse_number(parts[2], value))
             throw FormatError(reader.file(), where,
                               "value '" + std::string(parts[2]) + "' is not a number");
-        if (!std::isfinite(value) || value < 0)
+        if (!std::isfinite(value))
+            throw FormatError(reader.file(), where,
+                              "value " + std::string(parts[2]) + " is NaN or infinite");
+        if (header.integer && (value < 0 || value != std::floor(value)))
             throw FormatError(reader.file(), where,
                               "value " + std::string(parts[2]) +
-                                  " is not a count (negative, NaN or infinite)");
+                                  " is not a count, but the header declares integer counts");
         gene_of[k] = static_cast<int32_t>(row - 1);
         cell_of[k] = static_cast<int32_t>(col - 1);
         value_of[k] = static_cast<float>(value);
@@ -268,7 +273,7 @@ void write_10x_mtx(const Cohort& cohort, const fs::path& directory, const WriteO
     if (error) throw IoError(directory.string() + ": cannot create: " + error.message());
     const CsrMatrix csr = cohort.X->to_csr();
     const bool integers = std::all_of(csr.data.begin(), csr.data.end(),
-                                      [](float v) { return v == std::floor(v); });
+                                      [](float v) { return v >= 0 && v == std::floor(v); });
     {
         TextWriter out(directory / "matrix.mtx.gz", true);
         std::string line = std::string("%%MatrixMarket matrix coordinate ") +

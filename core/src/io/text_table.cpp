@@ -139,29 +139,42 @@ Table read_table(const fs::path& path, char& delimiter) {
     return table;
 }
 
-/// Share of labels that look like gene identifiers (Ensembl ids, HGNC/MGI-style symbols).
-double gene_likeness(const std::vector<std::string>& labels) {
+/// How much an axis's labels look like genes rather than cells/samples: the share that look like
+/// gene identifiers (Ensembl ids, HGNC/MGI-style symbols, "gene_12") minus the share that look like
+/// cells or samples (10x barcodes such as AAACCTGAGCATCATC-1 or ctrl_AAAC..., GEO/SRA accessions,
+/// "cell_3", a positional index 0..n-1). Barcodes are checked first because they also fit the
+/// symbol pattern.
+double gene_score(const std::vector<std::string>& labels) {
     static const std::regex ensembl("^ENS[A-Z]*G[0-9]{6,}(\\.[0-9]+)?$");
+    static const std::regex numbered_gene("^(gene|Gene|GENE)[-_.]?[0-9]+$");
     static const std::regex symbol("^[A-Za-z][A-Za-z0-9]*([-.][A-Za-z0-9]+)*$");
-    static const std::regex sample_like("^(GSM|SRR|ERR|DRR|SAMN?|sample|Sample|S)[-_]?[0-9]+.*$");
+    static const std::regex barcode("^([A-Za-z0-9]+[-_:])?[ACGTN]{8,}([-_.][0-9A-Za-z]+)?$");
+    static const std::regex sample_like(
+        "^(GSM|SRR|ERR|DRR|SAMN?|sample|Sample|SAMPLE|S|cell|Cell|CELL|bc|BC)[-_]?[0-9]+.*$");
     if (labels.empty()) return 0;
-    size_t hits = 0, checked = 0;
+    // 0, 1, 2, ...: a positional index (pandas' default), which only observations get.
+    bool positional = true;
+    for (size_t i = 0; i < labels.size() && positional; ++i)
+        positional = labels[i] == std::to_string(i);
+    if (positional) return -1;
+    size_t genes = 0, cells = 0, checked = 0;
     const size_t step = std::max<size_t>(1, labels.size() / 2000);
     for (size_t i = 0; i < labels.size(); i += step, ++checked) {
         const std::string& label = labels[i];
-        if (std::regex_match(label, ensembl)) ++hits;
-        else if (label.size() <= 20 && std::regex_match(label, symbol) &&
-                 !std::regex_match(label, sample_like) && label.find('_') == std::string::npos)
-            ++hits;
+        if (std::regex_match(label, barcode) || std::regex_match(label, sample_like)) ++cells;
+        else if (std::regex_match(label, ensembl) || std::regex_match(label, numbered_gene)) ++genes;
+        else if (label.size() <= 20 && label.find('_') == std::string::npos &&
+                 std::regex_match(label, symbol))
+            ++genes;
     }
-    return static_cast<double>(hits) / static_cast<double>(checked);
+    return (static_cast<double>(genes) - static_cast<double>(cells)) / static_cast<double>(checked);
 }
 
 bool rows_are_genes(const Table& table, TableOrientation orientation) {
     if (orientation == TableOrientation::GenesByCells) return true;
     if (orientation == TableOrientation::CellsByGenes) return false;
-    const double row_score = gene_likeness(table.row_names);
-    const double column_score = gene_likeness(table.header);
+    const double row_score = gene_score(table.row_names);
+    const double column_score = gene_score(table.header);
     if (std::abs(row_score - column_score) > 0.3) return row_score > column_score;
     // Ambiguous labels: expression tables have more genes than samples.
     return table.rows >= static_cast<int64_t>(table.header.size());

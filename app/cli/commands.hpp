@@ -37,5 +37,6 @@ int info(const Args& args);
 int convert(const Args& args);
 int run(const Args& args);
 int simulate(const Args& args);
+int diagnose(const Args& args);
 
 }  // namespace cli

@@ -27,6 +27,9 @@ const Command kCommands[] = {
     {"simulate", cli::simulate,
      "simulate --cells N --genes G --types T --batches B --batch-effect E "
      "[--donors-per-batch D] [--seed S] [--threads N] -o OUT.h5ad"},
+    {"diagnose", cli::diagnose,
+     "diagnose IN --batch-key K [--label-key L] [--embedding X_pca] [--harmony] "
+     "[--json OUT.json|-] [--write OUT.h5ad] [--theta 2] [--seed 0] [--threads N] [--quiet]"},
 };
 
 void print_usage(std::FILE* out) {

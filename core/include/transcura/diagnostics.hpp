@@ -15,6 +15,7 @@
 #include "transcura/batch_summary.hpp"
 #include "transcura/cohort.hpp"
 #include "transcura/graph_connectivity.hpp"
+#include "transcura/harmony.hpp"
 #include "transcura/kbet.hpp"
 #include "transcura/lisi.hpp"
 #include "transcura/pcr.hpp"
@@ -84,13 +85,70 @@ DiagnosticsResults run_diagnostics(const DenseD& embedding, const CodedLabels& b
 /// The summary as `transcura-cli diagnose` writes it per embedding: ilisi_median,
 /// clisi_median, kbet_acceptance, asw_batch, asw_label, pcr_batch, graph_connectivity (null
 /// when undefined), details (kbet_k0, kbet_tested, kbet_expected_rejection, silhouette_cells,
-/// neighbors), and per_batch keyed by batch name (n_cells, median_total_counts, median_genes,
-/// median_pct_mito, ilisi_median, kbet_acceptance).
+/// neighbors), per_batch keyed by batch name (n_cells, median_total_counts, median_genes,
+/// median_pct_mito, ilisi_median, kbet_acceptance) and, when labels were given, composition
+/// (clusters, batches, counts[cluster][batch], entropy, normalized_entropy).
 nlohmann::json diagnostics_to_json(const DiagnosticsResults& results, const CodedLabels& batch);
 
 /// Adds the per-cell scores to `obs` as float columns ilisi<suffix>, clisi<suffix> (when
 /// labels were given) and kbet_accepted<suffix> (1 / 0, NaN where not tested).
 void add_diagnostics_to_obs(DataFrame& obs, const DiagnosticsResults& results,
                             const std::string& suffix = {});
+
+// ---- A whole cohort, as `transcura-cli diagnose` and the batch panel run it ----
+
+/// Categorical codes of an obs column used as batches or labels. Categorical, string and bool
+/// columns are taken as they are (unused categories dropped, names sorted for non-categorical
+/// columns); numeric columns only when every value is a whole number and there are at most 100
+/// distinct values (batch 1, 2, 3), since a continuous column such as total_counts is no
+/// grouping. Throws InvalidArgument naming the column when it is absent, continuous, or has
+/// more distinct values than max(100, half the cells) (an identifier rather than a group).
+/// `role` ("batch key", "label key") names it in messages.
+CodedLabels obs_categories(const Cohort& cohort, const std::string& key, const std::string& role);
+
+struct CohortDiagnosticsOptions {
+    std::string batch_key;             // required: two or more batches
+    std::string label_key;             // "" = obs "leiden" when present, else no labels
+    std::string embedding = "X_pca";   // an obsm key
+    /// Also correct the embedding with Harmony (batch = batch_key), store it as
+    /// obsm[<embedding>_harmony] and diagnose it the same way, side by side.
+    bool harmony = false;
+    HarmonyOptions harmony_options;  // its control is replaced by `control`
+    DiagnosticsOptions diagnostics;  // its control is replaced by `control`
+    /// Per-cell scores into obs as ilisi_<embedding>, clisi_<embedding> (with labels) and
+    /// kbet_accepted_<embedding> (1 / 0, NaN where not tested), for each embedding diagnosed.
+    bool add_to_obs = true;
+    RunControl control;  // threads, progress over the whole call, cancel
+};
+
+struct EmbeddingDiagnostics {
+    std::string name;  // obsm key
+    DiagnosticsResults results;
+};
+
+struct CohortDiagnosticsResults {
+    std::string batch_key;
+    std::string label_key;  // the column used for labels ("" = none)
+    CodedLabels batch;
+    CodedLabels labels;  // codes empty when no labels
+    /// The given embedding, then <embedding>_harmony when Harmony ran.
+    std::vector<EmbeddingDiagnostics> embeddings;
+    bool harmony_run = false;
+    HarmonyResults harmony;  // iterations, objective...; `corrected` is moved into the cohort
+    double harmony_seconds = 0.0;
+};
+
+/// Validates the keys (InvalidArgument: unknown column, continuous column, one batch only,
+/// missing embedding, cells without a batch when Harmony is asked), then runs the diagnostics
+/// on obsm[embedding] (and on its Harmony correction), adding the results to `cohort`: the
+/// corrected embedding to obsm, the per-cell scores to obs. Per-batch QC medians come from obs
+/// (total_counts / n_counts, n_genes_by_counts / n_genes, pct_counts_mt / percent_mito), or
+/// from X's QC metrics when obs has none of them.
+CohortDiagnosticsResults diagnose_cohort(Cohort& cohort, const CohortDiagnosticsOptions& options);
+
+/// `transcura-cli diagnose --json`: one object per embedding name, each diagnostics_to_json
+/// plus batch_key, label_key and, for the Harmony embedding, harmony (iterations, converged,
+/// n_clusters, seconds).
+nlohmann::json cohort_diagnostics_to_json(const CohortDiagnosticsResults& results);
 
 }  // namespace transcura

@@ -225,6 +225,26 @@ nlohmann::json diagnostics_to_json(const DiagnosticsResults& r, const CodedLabel
         };
     }
     out["per_batch"] = per_batch;
+
+    const BatchComposition& table = r.per_batch.composition;
+    if (!table.clusters.empty()) {
+        nlohmann::json counts = nlohmann::json::array();
+        nlohmann::json entropy = nlohmann::json::array();
+        nlohmann::json normalized = nlohmann::json::array();
+        for (size_t c = 0; c < table.clusters.size(); ++c) {
+            nlohmann::json row = nlohmann::json::array();
+            for (size_t b = 0; b < table.batches.size(); ++b) row.push_back(table.count(c, b));
+            counts.push_back(std::move(row));
+            entropy.push_back(number_or_null(table.entropy[c]));
+            normalized.push_back(number_or_null(table.normalized_entropy[c]));
+        }
+        out["composition"] = {{"clusters", table.clusters},
+                              {"batches", table.batches},
+                              {"counts", counts},
+                              {"cluster_sizes", table.cluster_sizes},
+                              {"entropy", entropy},
+                              {"normalized_entropy", normalized}};
+    }
     return out;
 }
 

@@ -129,6 +129,7 @@ KbetResults run_tests(const NeighborLists& neighbors, const std::vector<int64_t>
     std::vector<double> p(static_cast<size_t>(m));
     std::vector<double> p_random(static_cast<size_t>(m));
     const auto n = static_cast<int64_t>(codes.size());
+    const uint64_t random_base = batch_detail::SplitMix64(options.seed ^ 0xA5A5A5A5ULL).next();
 #pragma omp parallel num_threads(options.control.threads())
     {
         std::vector<double> observed(f.frequency.size());
@@ -139,9 +140,11 @@ KbetResults run_tests(const NeighborLists& neighbors, const std::vector<int64_t>
             p[static_cast<size_t>(t)] =
                 neighbourhood_p_value(neighbors.row_indices(row), k0, codes, f, observed);
             // Random neighbourhood of k0 distinct cells, seeded per test so the result does not
-            // depend on the thread count (kBET's sample.int(n, k0)).
+            // depend on the thread count (kBET's sample.int(n, k0)). The per-test state is a
+            // mixed output, not seed + t * increment: SplitMix64 states that differ by its own
+            // increment give the same stream shifted by one draw, i.e. nearly the same cells.
             batch_detail::SplitMix64 rng(
-                options.seed ^ (0xA5A5A5A5ULL + static_cast<uint64_t>(t) * 0x9E3779B97F4A7C15ULL));
+                batch_detail::SplitMix64(random_base + static_cast<uint64_t>(t)).next());
             for (int j = 0; j < k0; ++j) {
                 int64_t cell;
                 do cell = static_cast<int64_t>(rng.below(static_cast<uint64_t>(n)));

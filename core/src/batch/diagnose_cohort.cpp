@@ -1,0 +1,272 @@
+// Batch diagnostics of a whole cohort: obs columns turned into batch / label codes (refusing
+// columns that are no grouping), the QC columns found, the diagnostics run on an embedding and,
+// when asked, on its Harmony correction; results go back into the cohort.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+
+#include "transcura/diagnostics.hpp"
+#include "transcura/errors.hpp"
+#include "transcura/qc.hpp"
+
+namespace transcura {
+namespace {
+
+constexpr size_t kMaxNumericLevels = 100;
+
+/// Progress of a part mapped onto [begin, end) of the whole call; same threads and cancel.
+RunControl part_control(const RunControl& parent, double begin, double end) {
+    RunControl control;
+    control.num_threads = parent.num_threads;
+    control.cancel = parent.cancel;
+    if (parent.progress) {
+        auto progress = parent.progress;
+        control.progress = [progress, begin, end](double fraction, const std::string& what) {
+            progress(begin + (end - begin) * std::clamp(fraction, 0.0, 1.0), what);
+        };
+    }
+    return control;
+}
+
+std::string too_many_levels(const std::string& role, const std::string& key, size_t levels,
+                            size_t cells) {
+    return role + ": obs column '" + key + "' has " + std::to_string(levels) +
+           " distinct values for " + std::to_string(cells) +
+           " cells: an identifier or a measurement, not a grouping";
+}
+
+/// A categorical column with its unused categories dropped (codes renumbered, order kept).
+CodedLabels compact_categorical(const Column& column) {
+    std::vector<int32_t> renumber(column.categories.size(), -1);
+    for (int32_t c : column.codes)
+        if (c >= 0 && static_cast<size_t>(c) < renumber.size()) renumber[static_cast<size_t>(c)] = 0;
+    CodedLabels out;
+    for (size_t c = 0; c < renumber.size(); ++c)
+        if (renumber[c] == 0) {
+            renumber[c] = static_cast<int32_t>(out.names.size());
+            out.names.push_back(column.categories[c]);
+        }
+    out.codes.reserve(column.codes.size());
+    for (int32_t c : column.codes)
+        out.codes.push_back(c >= 0 && static_cast<size_t>(c) < renumber.size()
+                                ? renumber[static_cast<size_t>(c)]
+                                : -1);
+    return out;
+}
+
+const Column* first_column(const DataFrame& obs, std::initializer_list<const char*> names) {
+    for (const char* name : names)
+        if (const Column* column = obs.find(name); column && column->is_numeric()) return column;
+    return nullptr;
+}
+
+std::vector<double> numbers_of(const Column& column) {
+    std::vector<double> values(column.size());
+    for (size_t i = 0; i < values.size(); ++i) values[i] = column.number(i);
+    return values;
+}
+
+/// Per-cell QC values for the per-batch medians: obs columns when present, else X's QC.
+struct QcValues {
+    std::vector<double> total_counts, n_genes, pct_mito;
+    BatchQcColumns columns() const {
+        return BatchQcColumns{total_counts, n_genes, pct_mito};
+    }
+};
+
+QcValues qc_values(const Cohort& cohort, const RunControl& control) {
+    QcValues v;
+    const Column* counts = first_column(cohort.obs, {"total_counts", "n_counts", "nCount_RNA"});
+    const Column* genes =
+        first_column(cohort.obs, {"n_genes_by_counts", "n_genes", "nFeature_RNA"});
+    const Column* mito =
+        first_column(cohort.obs, {"pct_counts_mt", "percent_mito", "percent.mt", "pct_mito"});
+    if (!counts && !genes && !mito && cohort.X && cohort.X->n_rows() == cohort.n_obs()) {
+        QcOptions options;
+        options.control = control;
+        const QcResults qc = compute_qc(*cohort.X, cohort.var_names, options);
+        v.total_counts = qc.total_counts;
+        v.n_genes = qc.n_genes_by_counts;
+        for (size_t s = 0; s < qc.set_names.size(); ++s)
+            if (qc.set_names[s] == "mt" && qc.set_sizes[s] > 0) v.pct_mito = qc.set_pct[s];
+        return v;
+    }
+    if (counts) v.total_counts = numbers_of(*counts);
+    if (genes) v.n_genes = numbers_of(*genes);
+    if (mito) v.pct_mito = numbers_of(*mito);
+    return v;
+}
+
+int present_levels(const CodedLabels& labels) {
+    std::vector<char> seen(labels.names.size(), 0);
+    int present = 0;
+    for (int32_t c : labels.codes)
+        if (c >= 0 && !seen[static_cast<size_t>(c)]) {
+            seen[static_cast<size_t>(c)] = 1;
+            ++present;
+        }
+    return present;
+}
+
+}  // namespace
+
+CodedLabels obs_categories(const Cohort& cohort, const std::string& key, const std::string& role) {
+    const Column* column = cohort.obs.find(key);
+    if (!column) {
+        std::string known;
+        for (const auto& name : cohort.obs.names()) known += (known.empty() ? "" : ", ") + name;
+        throw InvalidArgument(role + ": obs has no column '" + key + "' (obs columns: " +
+                              (known.empty() ? "none" : known) + ")");
+    }
+    const size_t n = column->size();
+    const size_t limit = std::max<size_t>(kMaxNumericLevels, n / 2);
+    CodedLabels out;
+    if (column->type == ColumnType::Categorical) {
+        out = compact_categorical(*column);
+        if (out.names.size() > limit)
+            throw InvalidArgument(too_many_levels(role, key, out.names.size(), n));
+        return out;
+    }
+    const bool numeric = column->type == ColumnType::Float || column->type == ColumnType::Int;
+    if (numeric) {
+        // Whole numbers with few levels (batch 1, 2, 3) are groups; anything else is a
+        // measurement. Levels are sorted by value.
+        std::map<double, int32_t> levels;
+        for (size_t i = 0; i < n; ++i) {
+            if (column->is_missing(i)) continue;
+            const double value = column->number(i);
+            if (value != std::floor(value))
+                throw InvalidArgument(role + ": obs column '" + key + "' holds " +
+                                      column->text(i) +
+                                      ", not a whole number: a measurement, not a grouping");
+            levels.emplace(value, 0);
+            if (levels.size() > kMaxNumericLevels)
+                throw InvalidArgument(role + ": obs column '" + key +
+                                      "' is numeric with more than " +
+                                      std::to_string(kMaxNumericLevels) +
+                                      " distinct values: a measurement, not a grouping");
+        }
+        int32_t code = 0;
+        for (auto& [value, c] : levels) c = code++;
+        out.names.assign(levels.size(), {});
+        out.codes.assign(n, -1);
+        for (size_t i = 0; i < n; ++i) {
+            if (column->is_missing(i)) continue;
+            const int32_t c = levels.at(column->number(i));
+            out.codes[i] = c;
+            if (out.names[static_cast<size_t>(c)].empty())
+                out.names[static_cast<size_t>(c)] = column->text(i);
+        }
+        return out;
+    }
+    // String or bool: levels sorted by text, as pandas' categorical would order them.
+    std::map<std::string, int32_t> levels;
+    for (size_t i = 0; i < n; ++i)
+        if (!column->is_missing(i)) levels.emplace(column->text(i), 0);
+    if (levels.size() > limit) throw InvalidArgument(too_many_levels(role, key, levels.size(), n));
+    for (auto& [name, c] : levels) {
+        c = static_cast<int32_t>(out.names.size());
+        out.names.push_back(name);
+    }
+    out.codes.assign(n, -1);
+    for (size_t i = 0; i < n; ++i)
+        if (!column->is_missing(i)) out.codes[i] = levels.at(column->text(i));
+    return out;
+}
+
+CohortDiagnosticsResults diagnose_cohort(Cohort& cohort,
+                                         const CohortDiagnosticsOptions& options) {
+    using Clock = std::chrono::steady_clock;
+    const RunControl& control = options.control;
+    if (options.batch_key.empty()) throw InvalidArgument("diagnostics: no batch key given");
+    CohortDiagnosticsResults r;
+    r.batch_key = options.batch_key;
+    r.batch = obs_categories(cohort, options.batch_key, "batch key");
+    const int n_batches = present_levels(r.batch);
+    if (n_batches < 2)
+        throw InvalidArgument("batch key: obs column '" + options.batch_key + "' has " +
+                              (n_batches == 0 ? std::string("no values")
+                                              : "only one batch ('" + r.batch.names.front() +
+                                                    "')") +
+                              "; batch diagnostics need at least two batches");
+
+    r.label_key = options.label_key;
+    if (r.label_key.empty() && cohort.obs.contains("leiden")) r.label_key = "leiden";
+    if (!r.label_key.empty()) r.labels = obs_categories(cohort, r.label_key, "label key");
+
+    const auto found = cohort.obsm.find(options.embedding);
+    if (found == cohort.obsm.end()) {
+        std::string known;
+        for (const auto& [key, m] : cohort.obsm) known += (known.empty() ? "" : ", ") + key;
+        throw InvalidArgument("embedding: obsm has no '" + options.embedding + "' (obsm: " +
+                              (known.empty() ? "none" : known) + ")");
+    }
+    const DenseD& embedding = found->second;
+    if (embedding.n_rows != cohort.n_obs() || embedding.n_cols < 1)
+        throw InvalidArgument("embedding: obsm['" + options.embedding + "'] is " +
+                              std::to_string(embedding.n_rows) + " x " +
+                              std::to_string(embedding.n_cols) + " for " +
+                              std::to_string(cohort.n_obs()) + " cells");
+    for (double v : embedding.values)
+        if (!std::isfinite(v))
+            throw InvalidArgument("embedding: obsm['" + options.embedding +
+                                  "'] holds NaN or infinite values");
+    int64_t without_batch = 0;
+    for (int32_t c : r.batch.codes) without_batch += c < 0;
+    if (options.harmony && without_batch > 0)
+        throw InvalidArgument("batch key: " + std::to_string(without_batch) +
+                              " cells have no value in obs column '" + options.batch_key +
+                              "'; Harmony needs a batch for every cell");
+
+    const double diagnostics_share = options.harmony ? 0.35 : 1.0;
+    const QcValues qc = qc_values(cohort, part_control(control, 0.0, 0.01));
+
+    DiagnosticsOptions diagnostics = options.diagnostics;
+    diagnostics.control = part_control(control, 0.01, diagnostics_share);
+    EmbeddingDiagnostics raw;
+    raw.name = options.embedding;
+    raw.results = run_diagnostics(embedding, r.batch, r.labels, qc.columns(), diagnostics);
+    r.embeddings.push_back(std::move(raw));
+
+    if (options.harmony) {
+        HarmonyOptions harmony = options.harmony_options;
+        harmony.control = part_control(control, 0.35, 0.65);
+        const auto t0 = Clock::now();
+        r.harmony = run_harmony(embedding, r.batch.codes, harmony);
+        r.harmony_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+        r.harmony_run = true;
+        EmbeddingDiagnostics corrected;
+        corrected.name = options.embedding + "_harmony";
+        diagnostics.control = part_control(control, 0.65, 1.0);
+        corrected.results =
+            run_diagnostics(r.harmony.corrected, r.batch, r.labels, qc.columns(), diagnostics);
+        cohort.obsm[corrected.name] = std::move(r.harmony.corrected);
+        r.harmony.corrected = DenseD();
+        r.embeddings.push_back(std::move(corrected));
+    }
+    if (options.add_to_obs)
+        for (const auto& e : r.embeddings)
+            add_diagnostics_to_obs(cohort.obs, e.results, "_" + e.name);
+    control.report(1.0, "batch diagnostics");
+    return r;
+}
+
+nlohmann::json cohort_diagnostics_to_json(const CohortDiagnosticsResults& r) {
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& e : r.embeddings) {
+        nlohmann::json one = diagnostics_to_json(e.results, r.batch);
+        one["batch_key"] = r.batch_key;
+        one["label_key"] = r.label_key.empty() ? nlohmann::json(nullptr)
+                                               : nlohmann::json(r.label_key);
+        if (r.harmony_run && &e != &r.embeddings.front())
+            one["harmony"] = {{"iterations", r.harmony.iterations},
+                              {"converged", r.harmony.converged},
+                              {"n_clusters", r.harmony.n_clusters},
+                              {"seconds", r.harmony_seconds}};
+        out[e.name] = std::move(one);
+    }
+    return out;
+}
+
+}  // namespace transcura

@@ -36,6 +36,8 @@ int run(const Args& raw_args) {
     options.min_dist = parser.number("min-dist", options.min_dist);
     options.umap_components =
         static_cast<int>(parser.integer("umap-components", options.umap_components));
+    options.umap_epochs = static_cast<int>(parser.integer("umap-epochs", options.umap_epochs));
+    options.knn_exact_max_cells = parser.integer("knn-exact-max-cells", options.knn_exact_max_cells);
     options.resolution = parser.number("resolution", options.resolution);
     options.seed = static_cast<uint64_t>(parser.integer("seed", 0));
     options.control.num_threads = static_cast<int>(parser.integer("threads", 0));
@@ -49,7 +51,8 @@ int run(const Args& raw_args) {
     if (out.empty()) throw UsageError("needs -o OUT.h5ad");
     if (options.min_genes < 0 || options.n_hvg < 1 || options.n_pcs < 1 ||
         options.n_neighbors < 2 || options.control.num_threads < 0 || options.resolution <= 0 ||
-        options.min_dist < 0 || (options.umap_components != 2 && options.umap_components != 3))
+        options.min_dist < 0 || options.umap_epochs < 0 ||
+        (options.umap_components != 2 && options.umap_components != 3))
         throw UsageError("invalid parameter value");
 
     std::map<std::string, double> seconds;

@@ -10,9 +10,12 @@
 #include "engine/parallel.hpp"
 #include "transcura/errors.hpp"
 #include "transcura/hvg.hpp"
+#include "transcura/knn.hpp"
+#include "transcura/leiden.hpp"
 #include "transcura/normalize.hpp"
 #include "transcura/pca.hpp"
 #include "transcura/qc.hpp"
+#include "transcura/umap.hpp"
 
 namespace transcura {
 namespace {
@@ -143,6 +146,11 @@ PipelineResults run(const Cohort& input, Cohort* consumable, const PipelineOptio
     if (!input.X) throw InvalidArgument("the cohort has no expression matrix X");
     if (o.min_genes < 0 || o.n_hvg < 1 || o.n_pcs < 1 || o.n_neighbors < 2 || !(o.target_sum > 0))
         throw InvalidArgument("pipeline: invalid parameters");
+    if (!(o.resolution > 0) || !(o.min_dist >= 0) || o.umap_epochs < 0 ||
+        (o.umap_components != 2 && o.umap_components != 3))
+        throw InvalidArgument(
+            "pipeline: invalid parameters (resolution > 0, min_dist >= 0, umap_epochs >= 0 and "
+            "2 or 3 UMAP components are required)");
     const RunControl& control = o.control;
     PipelineResults results;
     results.cells_before = input.n_obs();
@@ -236,7 +244,80 @@ PipelineResults run(const Cohort& input, Cohort* consumable, const PipelineOptio
     results.seconds["pca"] = seconds_since(t);
     control.check();
 
-    // ---- kNN, UMAP, Leiden: see the engine's knn.hpp / umap.hpp / leiden.hpp ----
+    // ---- kNN on the PCs ----
+    t = Clock::now();
+    KnnOptions knn_options;
+    knn_options.k = o.n_neighbors;
+    knn_options.exact_max_cells = o.knn_exact_max_cells;
+    knn_options.seed = o.seed;
+    knn_options.control = step_control(control, 0.4, 0.5);
+    const KnnResults knn = knn_graph(out.obsm["X_pca"], knn_options);
+    out.obsp["distances"] = knn_distance_matrix(knn.neighbors, out.n_obs());
+    out.uns["neighbors"] = {{"connectivities_key", "connectivities"},
+                            {"distances_key", "distances"},
+                            {"params",
+                             {{"n_neighbors", knn.neighbors.k},
+                              {"method", "umap"},
+                              {"metric", "euclidean"},
+                              {"use_rep", "X_pca"},
+                              {"random_state", o.seed},
+                              {"knn_search", knn.exact ? "exact" : "hnsw"}}}};
+    results.seconds["knn"] = seconds_since(t);
+    control.check();
+
+    // ---- UMAP: steppable, so the live layout can be shown every few epochs ----
+    t = Clock::now();
+    UmapOptions umap_options;
+    umap_options.n_components = o.umap_components;
+    umap_options.min_dist = o.min_dist;
+    umap_options.n_epochs = o.umap_epochs;
+    umap_options.seed = o.seed;
+    umap_options.control = step_control(control, 0.5, 0.92);
+    UmapLayout umap(knn.neighbors, umap_options);
+    umap.initialize();
+    if (o.on_umap_epoch) {
+        const int step = std::max(1, umap.n_epochs() / 40);
+        o.on_umap_epoch(umap.layout(), umap.epoch(), umap.n_epochs());
+        while (!umap.done()) {
+            umap.run(step);
+            o.on_umap_epoch(umap.layout(), umap.epoch(), umap.n_epochs());
+        }
+    } else {
+        umap.run_to_end();
+    }
+    out.obsm["X_umap"] = umap.layout();
+    // The fuzzy simplicial set: scanpy's connectivities, and the graph Leiden clusters.
+    out.obsp["connectivities"] = umap.graph();
+    out.uns["umap"] = {{"params",
+                        {{"a", umap.a()},
+                         {"b", umap.b()},
+                         {"min_dist", o.min_dist},
+                         {"spread", umap_options.spread},
+                         {"n_components", o.umap_components},
+                         {"n_epochs", umap.n_epochs()},
+                         {"init", umap.spectral_init_used() ? "spectral" : "random"},
+                         {"random_state", o.seed}}}};
+    results.seconds["umap"] = seconds_since(t);
+    control.check();
+
+    // ---- Leiden on the connectivities ----
+    t = Clock::now();
+    LeidenOptions leiden_options;
+    leiden_options.resolution = o.resolution;
+    leiden_options.seed = o.seed;
+    leiden_options.control = step_control(control, 0.92, 0.99);
+    const LeidenResults clusters = leiden(out.obsp["connectivities"], leiden_options);
+    std::vector<std::string> cluster_names;
+    for (int c = 0; c < clusters.n_clusters; ++c) cluster_names.push_back(std::to_string(c));
+    out.obs.set(Column::make_categorical("leiden", clusters.membership, cluster_names));
+    out.uns["leiden"] = {{"params",
+                          {{"resolution", o.resolution},
+                           {"random_state", o.seed},
+                           {"n_iterations", leiden_options.n_iterations}}},
+                         {"n_clusters", clusters.n_clusters},
+                         {"modularity", clusters.quality}};
+    results.seconds["leiden"] = seconds_since(t);
+    control.check();
 
     out.uns["hvg"] = {{"flavor", "seurat"}};
     out.uns["log1p"] = {{"base", nullptr}};
@@ -249,6 +330,8 @@ PipelineResults run(const Cohort& input, Cohort* consumable, const PipelineOptio
                                      {"n_neighbors", o.n_neighbors},
                                      {"min_dist", o.min_dist},
                                      {"umap_components", o.umap_components},
+                                     {"umap_epochs", umap.n_epochs()},
+                                     {"knn_exact_max_cells", o.knn_exact_max_cells},
                                      {"resolution", o.resolution},
                                      {"seed", o.seed},
                                      {"cells_before", results.cells_before},

@@ -7,7 +7,9 @@
 // min_genes detected genes or more than max_pct_mt % mitochondrial counts dropped; counts
 // normalised to target_sum per cell and log1p; seurat-flavour HVGs on the log data (per batch
 // when batch_key is set); PCA of the HVGs centred but NOT scaled (scanpy's sc.pp.pca after
-// sc.pp.highly_variable_genes without sc.pp.scale); kNN on the PCs; UMAP; Leiden. The
+// sc.pp.highly_variable_genes without sc.pp.scale); kNN on the PCs (k counting the cell
+// itself); UMAP (its fuzzy simplicial set is obsp["connectivities"]); Leiden on those
+// connectivities, clusters numbered by size. The
 // normalised matrix is never materialised: HVG statistics come from the counts and the cell
 // factors, and only the HVG columns are log-normalised for PCA.
 #include <cstdint>
@@ -27,9 +29,12 @@ struct PipelineOptions {
     double target_sum = 1e4;   // normalize_total target
     int n_hvg = 2000;
     int n_pcs = 50;
-    int n_neighbors = 15;
+    int n_neighbors = 15;       // counting the cell itself, as scanpy
+    /// Exact kNN search up to this many kept cells, HNSW above (knn.hpp).
+    int64_t knn_exact_max_cells = 20000;
     double min_dist = 0.5;
     int umap_components = 2;
+    int umap_epochs = 0;        // 0 = umap-learn's rule (500 up to 10k cells, else 200)
     double resolution = 1.0;
     uint64_t seed = 0;
     RunControl control;  // threads, progress (fraction of the whole pipeline), cancel
@@ -40,7 +45,8 @@ struct PipelineOptions {
 
 struct PipelineResults {
     Cohort cohort;  // the kept cells with everything added
-    /// step name -> wall seconds: qc, filter, normalize, hvg, pca, knn, umap, leiden
+    /// step name -> wall seconds: qc, filter, normalize, hvg, pca, knn, umap, leiden (the UMAP
+    /// time includes the fuzzy simplicial set, which is also Leiden's graph)
     std::map<std::string, double> seconds;
     int64_t cells_before = 0;
     int64_t cells_after = 0;

@@ -38,5 +38,6 @@ int convert(const Args& args);
 int run(const Args& args);
 int simulate(const Args& args);
 int diagnose(const Args& args);
+int export_subset(const Args& args);
 
 }  // namespace cli

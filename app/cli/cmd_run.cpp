@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <string>
 
 #include <nlohmann/json.hpp>
 
@@ -49,11 +50,20 @@ int run(const Args& raw_args) {
     const Args files = parser.positionals();
     if (files.size() != 1) throw UsageError("expects one input file");
     if (out.empty()) throw UsageError("needs -o OUT.h5ad");
-    if (options.min_genes < 0 || options.n_hvg < 1 || options.n_pcs < 1 ||
-        options.n_neighbors < 2 || options.control.num_threads < 0 || options.resolution <= 0 ||
-        options.min_dist < 0 || options.umap_epochs < 0 ||
-        (options.umap_components != 2 && options.umap_components != 3))
-        throw UsageError("invalid parameter value");
+    auto require = [](bool ok, const char* what) {
+        if (!ok) throw UsageError(std::string("invalid parameter value: ") + what);
+    };
+    require(options.min_genes >= 0, "--min-genes must be >= 0");
+    require(options.n_hvg >= 1, "--n-hvg must be >= 1");
+    require(options.n_pcs >= 1, "--n-pcs must be >= 1");
+    require(options.n_neighbors >= 2, "--neighbors must be >= 2 (it counts the cell itself)");
+    require(options.control.num_threads >= 0, "--threads must be >= 0 (0 = all cores)");
+    require(options.resolution > 0, "--resolution must be > 0");
+    require(options.min_dist >= 0, "--min-dist must be >= 0");
+    require(options.target_sum > 0, "--target-sum must be > 0");
+    require(options.umap_epochs >= 0, "--umap-epochs must be >= 0 (0 = automatic)");
+    require(options.umap_components == 2 || options.umap_components == 3,
+            "--umap-components must be 2 or 3");
 
     std::map<std::string, double> seconds;
     auto t = std::chrono::steady_clock::now();

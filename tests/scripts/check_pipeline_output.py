@@ -2,9 +2,10 @@
 """Reads `transcura-cli run` output with anndata and checks it against the input cohort.
 
 usage: check_pipeline_output.py INPUT.h5ad OUTPUT.h5ad
-Prints JSON: shapes, obs/var columns, obsm shapes, whether X holds exactly the input's raw
-counts for the kept cells, the kept cells' QC thresholds, uns keys, and (when present) the
-adjusted Rand index of leiden against obs cell_type.
+Prints JSON: shapes, obs/var columns, obsm/obsp shapes, whether X holds exactly the input's raw
+counts for the kept cells, the kept cells' QC thresholds, uns keys and the step parameters under
+uns, the leiden column (categorical, categories "0".."n-1" numbered by size), and (when present)
+the adjusted Rand index of leiden against obs cell_type.
 """
 import json
 import sys
@@ -36,7 +37,25 @@ def main():
         "n_hvg": int(out.var["highly_variable"].sum()),
         "pca_variance_ratio": [float(v) for v in out.uns["pca"]["variance_ratio"][:5]],
         "pca_finite": bool(np.isfinite(out.obsm["X_pca"]).all()),
+        "obsp": {k: list(v.shape) for k, v in out.obsp.items()},
     }
+    if "X_umap" in out.obsm:
+        result["umap_finite"] = bool(np.isfinite(out.obsm["X_umap"]).all())
+    for step in ("neighbors", "umap", "leiden"):
+        if step in out.uns and "params" in out.uns[step]:
+            result["uns_" + step + "_params"] = sorted(out.uns[step]["params"].keys())
+    if "leiden" in out.obs:
+        leiden = out.obs["leiden"]
+        result["leiden_categorical"] = bool(hasattr(leiden, "cat"))
+        if hasattr(leiden, "cat"):
+            categories = list(leiden.cat.categories)
+            sizes = leiden.value_counts().reindex(categories).values
+            result["leiden_categories_ok"] = categories == [str(i) for i in range(len(categories))]
+            result["leiden_sorted_by_size"] = bool(np.all(np.diff(sizes) <= 0))
+            result["n_leiden"] = len(categories)
+    if "connectivities" in out.obsp:
+        C = out.obsp["connectivities"]
+        result["connectivities_symmetric"] = bool(abs(C - C.T).max() < 1e-6)
     # Cells dropped by the thresholds: recomputed here from the input.
     counts = sp.csr_matrix(source.X)
     genes = np.diff(counts.indptr)

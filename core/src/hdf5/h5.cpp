@@ -30,6 +30,11 @@ std::string take_error_stack() {
 
 void initialise_library() {
     static bool done = [] {
+        // No library shutdown at exit: after a failed write (disk full, file-size limit) HDF5
+        // cannot close the file (H5Fclose fails, the id stays open) and its atexit handler then
+        // crashes closing it again. The OS releases everything at exit anyway. Must be the first
+        // HDF5 call of the process.
+        H5dont_atexit();
         // Errors are reported through exceptions, not printed by the library.
         H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
         register_lzf_filter();
@@ -158,6 +163,7 @@ void register_lzf_filter() {
 
 void Handle::reset() {
     if (id_ < 0) return;
+    Lock lock(library_mutex());  // destructors run outside the callers' locks
     switch (H5Iget_type(id_)) {
     case H5I_FILE: H5Fclose(id_); break;
     case H5I_GROUP: H5Gclose(id_); break;

@@ -156,7 +156,7 @@ void write_cohort(const Cohort& cohort, const std::string& path, Format format,
         std::string message = error.what();
         const std::string temp = output.temp_path().string();
         for (size_t at = message.find(temp); at != std::string::npos; at = message.find(temp))
-            message.replace(at, temp.size(), path);
+            message.replace(at, temp.size(), output.final_path().string());
         throw IoError(message);
     }
     output.commit();

@@ -161,7 +161,7 @@ CsrMatrix read_entries(TextReader& reader, const MtxHeader& header) {
         ++k;
     }
     if (k != header.entries)
-        throw FormatError(reader.file(), "",
+        throw FormatError(reader.file(), "entries",
                           "ends after " + std::to_string(k) + " of the " +
                               std::to_string(header.entries) + " entries the header declares");
     // Counting sort by cell, then by gene within each cell.
@@ -235,12 +235,12 @@ Cohort read_10x_mtx(const fs::path& directory, const ReadOptions&) {
 
     auto barcodes = read_tsv(barcodes_path, 1);
     if (static_cast<int64_t>(barcodes.size()) != header.cols)
-        throw FormatError(barcodes_path.string(), "",
+        throw FormatError(barcodes_path.string(), "barcodes",
                           "has " + std::to_string(barcodes.size()) + " barcodes but the matrix has " +
                               std::to_string(header.cols) + " cells");
     auto features = read_tsv(features_path, 1);
     if (static_cast<int64_t>(features.size()) != header.rows)
-        throw FormatError(features_path.string(), "",
+        throw FormatError(features_path.string(), "features",
                           "has " + std::to_string(features.size()) + " features but the matrix has " +
                               std::to_string(header.rows) + " genes");
 

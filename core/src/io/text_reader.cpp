@@ -9,7 +9,15 @@ namespace transcura {
 
 namespace {
 constexpr size_t kBufferSize = 1 << 20;
+
+/// zlib's description of the last failure; the OS's when zlib reports a system error.
+std::string last_error(gzFile handle) {
+    int code = 0;
+    const char* message = gzerror(handle, &code);
+    if (code == Z_ERRNO) return std::strerror(errno);
+    return message && *message ? message : "disk full?";
 }
+}  // namespace
 
 TextReader::TextReader(const std::filesystem::path& path) : file_(path.string()) {
     handle_ = gzopen(file_.c_str(), "rb");
@@ -35,14 +43,16 @@ bool TextReader::fill() {
     if (got < 0) {
         int code = 0;
         const char* message = gzerror(handle_, &code);
-        throw FormatError(file_, "", std::string("corrupt or truncated gzip data: ") +
+        throw FormatError(file_, "gzip stream after line " + std::to_string(line_number_),
+                          std::string("corrupt or truncated gzip data: ") +
                                          (message ? message : "read error"));
     }
     if (got == 0) {
         int code = 0;
         const char* message = gzerror(handle_, &code);
         if (code != Z_OK && code != Z_STREAM_END)
-            throw FormatError(file_, "", std::string("gzip stream ends early (truncated file?): ") +
+            throw FormatError(file_, "gzip stream after line " + std::to_string(line_number_),
+                              std::string("gzip stream ends early (truncated file?): ") +
                                              (message ? message : ""));
         eof_ = true;
         return false;
@@ -91,7 +101,7 @@ void TextWriter::flush_buffer() {
     if (buffer_.empty()) return;
     if (gzwrite(handle_, buffer_.data(), static_cast<unsigned>(buffer_.size())) !=
         static_cast<int>(buffer_.size()))
-        throw IoError(file_ + ": write failed (disk full?)");
+        throw IoError(file_ + ": write failed: " + last_error(handle_));
     buffer_.clear();
 }
 
@@ -105,7 +115,9 @@ void TextWriter::close() {
     flush_buffer();
     int status = gzclose(handle_);
     handle_ = nullptr;
-    if (status != Z_OK) throw IoError(file_ + ": closing failed (disk full?)");
+    if (status != Z_OK)
+        throw IoError(file_ + ": closing failed: " +
+                      (status == Z_ERRNO ? std::string(std::strerror(errno)) : "zlib error"));
 }
 
 void split_fields(std::string_view line, char delimiter, std::vector<std::string_view>& fields,

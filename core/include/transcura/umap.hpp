@@ -101,7 +101,8 @@ public:
     int n_epochs() const;
     /// n_cells x n_components; empty before initialize().
     const DenseD& layout() const;
-    /// The symmetric fuzzy simplicial set (before pruning of weak edges); empty before initialize().
+    /// The symmetric fuzzy simplicial set (before pruning of weak edges); empty before
+    /// initialize().
     const CsrMatrix& graph() const;
     bool spectral_init_used() const;
     double a() const;

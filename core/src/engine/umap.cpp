@@ -51,7 +51,7 @@ UmapLayout::UmapLayout(const NeighborLists& knn, UmapOptions options)
     state_->knn = knn;
     state_->options = std::move(options);
     state_->n_epochs = state_->options.n_epochs > 0 ? state_->options.n_epochs
-                                                     : default_umap_epochs(knn.n_queries);
+                                                    : default_umap_epochs(knn.n_queries);
 }
 
 UmapLayout::~UmapLayout() = default;
@@ -73,8 +73,8 @@ void UmapLayout::initialize() {
 
     s.a = a;
     s.b = b;
-    s.schedule = engine::umap_detail::make_schedule(graph, s.n_epochs,
-                                                    std::max(1, o.negative_sample_rate));
+    s.schedule =
+        engine::umap_detail::make_schedule(graph, s.n_epochs, std::max(1, o.negative_sample_rate));
     s.params.a = a;
     s.params.b = b;
     s.params.gamma = o.repulsion_strength;
@@ -101,8 +101,7 @@ int UmapLayout::run(int epochs) {
     while (s.epoch < target) {
         // Between epochs only: a cancelled run leaves a complete layout that can be resumed.
         control.check();
-        engine::umap_detail::run_epoch(s.schedule, s.params, s.epoch, s.layout, s.scratch,
-                                       threads);
+        engine::umap_detail::run_epoch(s.schedule, s.params, s.epoch, s.layout, s.scratch, threads);
         std::swap(s.layout, s.scratch);
         ++s.epoch;
         if (s.epoch % report_every == 0 || s.epoch == s.n_epochs)
@@ -111,17 +110,37 @@ int UmapLayout::run(int epochs) {
     return s.epoch;
 }
 
-int UmapLayout::run_to_end() { return run(state_->n_epochs); }
+int UmapLayout::run_to_end() {
+    return run(state_->n_epochs);
+}
 
-bool UmapLayout::initialized() const { return state_->initialized; }
-bool UmapLayout::done() const { return state_->initialized && state_->epoch >= state_->n_epochs; }
-int UmapLayout::epoch() const { return state_->epoch; }
-int UmapLayout::n_epochs() const { return state_->n_epochs; }
-const DenseD& UmapLayout::layout() const { return state_->layout; }
-const CsrMatrix& UmapLayout::graph() const { return state_->graph; }
-bool UmapLayout::spectral_init_used() const { return state_->spectral_used; }
-double UmapLayout::a() const { return state_->a; }
-double UmapLayout::b() const { return state_->b; }
+bool UmapLayout::initialized() const {
+    return state_->initialized;
+}
+bool UmapLayout::done() const {
+    return state_->initialized && state_->epoch >= state_->n_epochs;
+}
+int UmapLayout::epoch() const {
+    return state_->epoch;
+}
+int UmapLayout::n_epochs() const {
+    return state_->n_epochs;
+}
+const DenseD& UmapLayout::layout() const {
+    return state_->layout;
+}
+const CsrMatrix& UmapLayout::graph() const {
+    return state_->graph;
+}
+bool UmapLayout::spectral_init_used() const {
+    return state_->spectral_used;
+}
+double UmapLayout::a() const {
+    return state_->a;
+}
+double UmapLayout::b() const {
+    return state_->b;
+}
 
 UmapResults run_umap(const NeighborLists& knn, const UmapOptions& options) {
     UmapLayout layout(knn, options);

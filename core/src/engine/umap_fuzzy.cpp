@@ -35,8 +35,7 @@ int checked_neighbors(const NeighborLists& knn, int n_neighbors, const char* who
         throw InvalidArgument(std::string(who) + ": the neighbour table has " +
                               std::to_string(knn.indices.size()) + " indices and " +
                               std::to_string(knn.distances.size()) + " distances for " +
-                              std::to_string(knn.n_queries) + " rows of " +
-                              std::to_string(knn.k));
+                              std::to_string(knn.n_queries) + " rows of " + std::to_string(knn.k));
     const int used = n_neighbors <= 0 ? knn.k : n_neighbors;
     if (used > knn.k)
         throw InvalidArgument(std::string(who) + ": n_neighbors " + std::to_string(used) +
@@ -228,9 +227,10 @@ CsrMatrix fuzzy_simplicial_set(const NeighborLists& knn, int n_neighbors,
 
 std::pair<double, double> find_ab_params(double spread, double min_dist) {
     if (!(spread > 0.0) || !(min_dist >= 0.0) || min_dist >= 3.0 * spread)
-        throw InvalidArgument("UMAP: min_dist must be in [0, 3 * spread) and spread positive (got "
-                              "min_dist " + std::to_string(min_dist) + ", spread " +
-                              std::to_string(spread) + ")");
+        throw InvalidArgument(
+            "UMAP: min_dist must be in [0, 3 * spread) and spread positive (got "
+            "min_dist " +
+            std::to_string(min_dist) + ", spread " + std::to_string(spread) + ")");
     // The target curve on numpy.linspace(0, 3 * spread, 300).
     constexpr int kPoints = 300;
     std::vector<double> xs(kPoints), ys(kPoints);
@@ -295,6 +295,8 @@ std::pair<double, double> find_ab_params(double spread, double min_dist) {
     return {a, b};
 }
 
-int default_umap_epochs(int64_t n_cells) { return n_cells <= 10000 ? 500 : 200; }
+int default_umap_epochs(int64_t n_cells) {
+    return n_cells <= 10000 ? 500 : 200;
+}
 
 }  // namespace transcura

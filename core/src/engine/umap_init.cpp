@@ -9,10 +9,10 @@
 // Disconnected graphs: umap-learn embeds each component spectrally and places the components
 // with a meta-embedding of their centroids in the data space. We only have the graph, so each
 // component big enough for the solver gets its own spectral layout, small ones (or ones where
-// the solver fails) a seeded random one, and the components are laid out on a grid, largest first, each scaled by the square root
-// of its share of the cells (the SGD then moves them apart freely: nothing attracts them).
-// When the solver does not converge on the (largest) component, the whole layout is seeded
-// uniform random, as umap-learn falls back to when eigsh fails.
+// the solver fails) a seeded random one, and the components are laid out on a grid, largest first,
+// each scaled by the square root of its share of the cells (the SGD then moves them apart freely:
+// nothing attracts them). When the solver does not converge on the (largest) component, the whole
+// layout is seeded uniform random, as umap-learn falls back to when eigsh fails.
 #include <Spectra/SymEigsSolver.h>
 
 #include <algorithm>
@@ -104,7 +104,8 @@ void scale_to_box(DenseD& layout) {
             hi = std::max(hi, layout(i, c));
         }
         const double range = hi > lo ? hi - lo : 1.0;
-        for (int64_t i = 0; i < layout.n_rows; ++i) layout(i, c) = 10.0 * (layout(i, c) - lo) / range;
+        for (int64_t i = 0; i < layout.n_rows; ++i)
+            layout(i, c) = 10.0 * (layout(i, c) - lo) / range;
     }
 }
 
@@ -181,8 +182,8 @@ std::vector<int32_t> graph_components(const CsrMatrix& graph, int& n_components)
     return label;
 }
 
-InitialLayout initial_layout(const CsrMatrix& graph, int n_components, bool spectral,
-                             uint64_t seed, const RunControl& control) {
+InitialLayout initial_layout(const CsrMatrix& graph, int n_components, bool spectral, uint64_t seed,
+                             const RunControl& control) {
     InitialLayout out;
     const int64_t n = graph.n_rows;
     const int threads = control.threads();
@@ -213,8 +214,8 @@ InitialLayout initial_layout(const CsrMatrix& graph, int n_components, bool spec
             }
             if (c == 0) largest_spectral = ok;
             if (!ok)
-                local = random_layout(static_cast<int64_t>(members[c].size()), n_components,
-                                      comp_seed);
+                local =
+                    random_layout(static_cast<int64_t>(members[c].size()), n_components, comp_seed);
             // local is within [-10, 10]: shrink to the component's share, move to its cell.
             const double scale =
                 0.4 * std::sqrt(static_cast<double>(members[c].size()) / largest) / 10.0;

@@ -17,8 +17,8 @@ struct InitialLayout {
 
 /// Spectral layout of the symmetric graph (see umap_init.cpp), or a seeded uniform one when
 /// `spectral` is false or the eigen solver cannot be used.
-InitialLayout initial_layout(const CsrMatrix& graph, int n_components, bool spectral,
-                             uint64_t seed, const RunControl& control);
+InitialLayout initial_layout(const CsrMatrix& graph, int n_components, bool spectral, uint64_t seed,
+                             const RunControl& control);
 
 /// Connected components of a symmetric graph: label per vertex (0 = the largest component,
 /// then by decreasing size, ties by smallest vertex) and the component count.

@@ -35,7 +35,9 @@ namespace {
 constexpr double kGradientClip = 4.0;
 constexpr double kAttractionScale = 2.0;
 
-inline double clip(double v) { return std::min(kGradientClip, std::max(-kGradientClip, v)); }
+inline double clip(double v) {
+    return std::min(kGradientClip, std::max(-kGradientClip, v));
+}
 
 // x^b for x > 0 as 2^(b log2 x), with short polynomials instead of libm's pow (which took 60% of
 // the epoch time). Relative error below 1e-9, far under what the SGD notices; plain arithmetic,
@@ -61,12 +63,18 @@ inline double fast_log2(double x) {
 
 inline double fast_exp2(double y) {
     y = std::min(1000.0, std::max(-1000.0, y));
-    const int64_t whole = static_cast<int64_t>(y + 1024.5) - 1024;  // round to nearest
+    const int64_t whole = static_cast<int64_t>(y + 1024.5) - 1024;           // round to nearest
     const double f = (y - static_cast<double>(whole)) * 0.6931471805599453;  // |f| <= ln(2) / 2
     // e^f, Taylor to degree 9: remainder below 3e-11 for |f| <= 0.347.
     const double e =
-        1.0 + f * (1.0 + f * (1.0 / 2 + f * (1.0 / 6 + f * (1.0 / 24 + f * (1.0 / 120 +
-        f * (1.0 / 720 + f * (1.0 / 5040 + f * (1.0 / 40320 + f * (1.0 / 362880)))))))));
+        1.0 +
+        f * (1.0 +
+             f * (1.0 / 2 +
+                  f * (1.0 / 6 +
+                       f * (1.0 / 24 +
+                            f * (1.0 / 120 +
+                                 f * (1.0 / 720 + f * (1.0 / 5040 + f * (1.0 / 40320 +
+                                                                         f * (1.0 / 362880)))))))));
     const uint64_t bits = static_cast<uint64_t>(whole + 1023) << 52;
     double scale;
     std::memcpy(&scale, &bits, sizeof scale);

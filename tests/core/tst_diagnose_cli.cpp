@@ -5,6 +5,8 @@
 #include <cmath>
 #include <fstream>
 
+#include <QJsonArray>
+#include <QJsonObject>
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
 
@@ -165,6 +167,30 @@ private slots:
         QCOMPARE(tested, int64_t(200));
         QVERIFY(close(static_cast<double>(accepted) / 200.0, corrected.kbet_acceptance));
         QVERIFY(out.uns.contains("batch_diagnostics"));
+
+        // anndata reads the file; harmonypy's LISI on the stored corrected PCs matches the
+        // stored per-cell iLISI (both exact neighbours at 2000 cells).
+        const QJsonObject seen = test_support::python_json(
+            "check_diagnose_output.py", {written, "X_pca", "stim"});
+        QCOMPARE(seen["n_obs"].toInt(), 2000);
+        QCOMPARE(seen["obsm"].toObject()["X_pca_harmony"].toArray().at(1).toInt(),
+                 static_cast<int>(pcs.n_cols));
+        const QJsonObject columns = seen["columns"].toObject();
+        for (const char* name : {"ilisi_X_pca", "ilisi_X_pca_harmony", "kbet_accepted_X_pca",
+                                 "kbet_accepted_X_pca_harmony"})
+            QVERIFY2(columns.contains(name), name);
+        QCOMPARE(columns["kbet_accepted_X_pca_harmony"].toObject()["tested"].toInt(), 200);
+        QCOMPARE(columns["ilisi_X_pca"].toObject()["nan"].toInt(), 0);
+        const QJsonArray theirs = seen["harmonypy_ilisi"].toArray();
+        QCOMPARE(theirs.size(), 2000);
+        double lisi_worst = 0;
+        for (int i = 0; i < 2000; ++i)
+            lisi_worst = std::max(lisi_worst, std::abs(theirs.at(i).toDouble() -
+                                                       ilisi_h->number(static_cast<size_t>(i))));
+        qInfo("stored iLISI vs harmonypy.compute_lisi on the stored X_pca_harmony: max |diff| %.3g",
+              lisi_worst);
+        QVERIFY(lisi_worst < 1e-3);
+        QVERIFY(seen["has_uns_batch_diagnostics"].toBool());
 
         // JSON on stdout with "-": exactly the file's content.
         const test_support::ProcessResult s =

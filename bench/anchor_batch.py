@@ -1,0 +1,109 @@
+#!/usr/bin/python3
+"""The Python anchor for bench/bench_batch.sh: Harmony and the batch metrics the way a curator
+runs them today (harmonypy, scikit-learn), on the same embedding transcura-cli diagnose gets.
+
+  harmony     harmonypy.run_harmony(X_pca, obs, batch_key, theta=2)  (R harmony's default, as
+              transcura), the corrected PCs = ho.Z_corr.T
+  lisi        harmonypy.compute_lisi(emb, obs, [batch_key, label_key]) (perplexity 30, exact
+              neighbours by scikit-learn), on X_pca and on the corrected PCs
+  silhouette  label ASW: sklearn silhouette_score(emb, labels, sample_size=S, random_state=0);
+              batch ASW (scib's silhouette_batch): on the same-size seeded subsample, per label,
+              sklearn silhouette_samples of the batches, 1 - |s| averaged per label then over
+              labels; on X_pca and on the corrected PCs
+
+S (--silhouette-cells, default 20000) is the subsample transcura scores too (its
+SilhouetteOptions.max_cells), so both sides do the same O(S^2) work. Reading the file is not
+timed. Prints nothing but errors; --timings writes seconds per part and the metric values.
+
+usage: anchor_batch.py IN.h5ad --batch-key K --label-key L [--embedding X_pca]
+       [--silhouette-cells 20000] [--timings OUT.json]
+"""
+import argparse
+import json
+import sys
+import time
+import warnings
+
+import anndata
+import numpy as np
+import pandas as pd
+
+warnings.filterwarnings("ignore")
+
+
+def batch_asw(emb, batch, labels):
+    """scib.metrics.silhouette_batch (scale=True): per label, mean of 1 - |silhouette(batch)|."""
+    from sklearn.metrics import silhouette_samples
+
+    per_label = []
+    for label in np.unique(labels):
+        members = labels == label
+        b = batch[members]
+        n_batches = len(np.unique(b))
+        if n_batches <= 1 or n_batches == members.sum():
+            continue
+        s = silhouette_samples(emb[members], b)
+        per_label.append(np.mean(1.0 - np.abs(s)))
+    return float(np.mean(per_label)) if per_label else float("nan")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("input")
+    parser.add_argument("--batch-key", required=True)
+    parser.add_argument("--label-key", required=True)
+    parser.add_argument("--embedding", default="X_pca")
+    parser.add_argument("--silhouette-cells", type=int, default=20000)
+    parser.add_argument("--theta", type=float, default=2.0)
+    parser.add_argument("--timings")
+    args = parser.parse_args()
+
+    import harmonypy
+    from sklearn.metrics import silhouette_score
+
+    adata = anndata.read_h5ad(args.input)
+    emb = np.ascontiguousarray(adata.obsm[args.embedding], dtype=np.float64)
+    obs = pd.DataFrame(
+        {
+            args.batch_key: adata.obs[args.batch_key].astype(str).values,
+            args.label_key: adata.obs[args.label_key].astype(str).values,
+        }
+    )
+    batch = obs[args.batch_key].values
+    labels = obs[args.label_key].values
+    n = emb.shape[0]
+    out = {"n_cells": n, "n_dims": emb.shape[1], "seconds": {}, "metrics": {}}
+    seconds = out["seconds"]
+
+    t = time.perf_counter()
+    ho = harmonypy.run_harmony(emb, obs, [args.batch_key], theta=args.theta, verbose=False)
+    corrected = np.ascontiguousarray(ho.Z_corr.T)
+    seconds["harmony"] = time.perf_counter() - t
+
+    rng = np.random.RandomState(0)
+    sample = np.sort(rng.choice(n, size=min(n, args.silhouette_cells), replace=False))
+    for name, e in (("X_pca", emb), ("X_pca_harmony", corrected)):
+        m = out["metrics"].setdefault(name, {})
+        t = time.perf_counter()
+        lisi = harmonypy.compute_lisi(e, obs, [args.batch_key, args.label_key])
+        seconds[f"lisi {name}"] = time.perf_counter() - t
+        m["ilisi_median"] = float(np.median(lisi[:, 0]))
+        m["clisi_median"] = float(np.median(lisi[:, 1]))
+
+        t = time.perf_counter()
+        s = silhouette_score(
+            e, labels, sample_size=min(n, args.silhouette_cells), random_state=0
+        )
+        m["asw_label"] = float((s + 1) / 2)
+        m["asw_batch"] = batch_asw(e[sample], batch[sample], labels[sample])
+        seconds[f"silhouette {name}"] = time.perf_counter() - t
+
+    seconds["total"] = sum(v for k, v in seconds.items())
+    if args.timings:
+        with open(args.timings, "w") as f:
+            json.dump(out, f, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -138,6 +138,20 @@ void EmbeddingToolbar::showGene(const QString& gene) {
     color_box_->setCurrentIndex(0);
 }
 
+void EmbeddingToolbar::showEmbedding(const QString& name, int x, int y, int z) {
+    const int index = embedding_box_->findText(name);
+    if (index < 0) return;
+    {
+        const QSignalBlocker block(embedding_box_);
+        embedding_box_->setCurrentIndex(index);
+    }
+    updateComponentRanges();
+    const QSignalBlocker bx(x_spin_), by(y_spin_), bz(three_d_);
+    x_spin_->setValue(x + 1);
+    y_spin_->setValue(y + 1);
+    three_d_->setChecked(z >= 0 && three_d_->isEnabled());
+}
+
 void EmbeddingToolbar::setGenes(const QStringList& genes) {
     gene_model_->setStringList(genes);
 }

@@ -26,6 +26,8 @@ public:
     /// Reflects a choice made elsewhere (does not emit).
     void showColumn(const QString& column);
     void showGene(const QString& gene);
+    /// Selects an embedding and its components (0-based; z < 0 = 2D); does not emit.
+    void showEmbedding(const QString& name, int x, int y, int z);
 
     QString embedding() const;
     int xComponent() const;  // 0-based

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include <QLineEdit>
+#include <QSettings>
+
 #include "embedding_toolbar.hpp"
 #include "embedding_view.hpp"
 #include "obs_access.hpp"
@@ -64,9 +67,41 @@ EmbeddingController::EmbeddingController(EmbeddingView* view, widgets::Embedding
             &EmbeddingView::setPointSize);
     connect(toolbar_, &widgets::EmbeddingToolbar::opacityChanged, view_,
             &EmbeddingView::setOpacity);
+    // Point size and opacity are preferences: they persist across runs.
+    QSettings settings;
+    view_->setPointSize(
+        settings.value(QStringLiteral("embedding/pointSize"), view_->pointSize()).toDouble());
+    view_->setOpacity(
+        settings.value(QStringLiteral("embedding/opacity"), view_->opacity()).toDouble());
+    connect(toolbar_, &widgets::EmbeddingToolbar::pointSizeChanged, this, [](double size) {
+        QSettings().setValue(QStringLiteral("embedding/pointSize"), size);
+    });
+    connect(toolbar_, &widgets::EmbeddingToolbar::opacityChanged, this, [](double opacity) {
+        QSettings().setValue(QStringLiteral("embedding/opacity"), opacity);
+    });
+    find_gene_ = new QAction(tr("Colour by &Gene\u2026"), this);
+    find_gene_->setShortcut(QKeySequence::Find);
+    find_gene_->setStatusTip(tr("Type a gene name (with completion) to colour the cells by it"));
+    connect(find_gene_, &QAction::triggered, this, [this] {
+        toolbar_->show();
+        toolbar_->geneEdit()->setFocus(Qt::ShortcutFocusReason);
+        toolbar_->geneEdit()->selectAll();
+    });
     toolbar_->setPointSize(view_->pointSize());
     toolbar_->setOpacity(view_->opacity());
     view_->setTooltipProvider([this](int64_t cell) { return tooltip(cell); });
+}
+
+void EmbeddingController::setPointSize(double pixels) {
+    view_->setPointSize(pixels);
+    toolbar_->setPointSize(view_->pointSize());
+    QSettings().setValue(QStringLiteral("embedding/pointSize"), view_->pointSize());
+}
+
+void EmbeddingController::setOpacity(double opacity) {
+    view_->setOpacity(opacity);
+    toolbar_->setOpacity(view_->opacity());
+    QSettings().setValue(QStringLiteral("embedding/opacity"), view_->opacity());
 }
 
 QStringList EmbeddingController::embeddingKeys(const Cohort& cohort) {
@@ -92,15 +127,14 @@ void EmbeddingController::setCohort(std::shared_ptr<const Cohort> cohort) {
     live_ = false;
     embedding_.clear();
     gene_.clear();
+    custom_.reset();
+    extra_embeddings_.clear();
     if (!cohort_) {
         view_->clearPoints();
         return;
     }
     const QStringList keys = embeddingKeys(*cohort_);
-    QList<QPair<QString, int>> embeddings;
-    for (const QString& k : keys)
-        embeddings.append({k, static_cast<int>(cohort_->obsm.at(k.toStdString()).n_cols)});
-    toolbar_->setEmbeddings(embeddings, keys.value(0));
+    offerEmbeddings(keys.value(0));
     QStringList columns, genes;
     for (const Column& c : cohort_->obs.columns) columns << QString::fromStdString(c.name);
     for (const std::string& g : cohort_->var_names) genes << QString::fromStdString(g);
@@ -119,28 +153,114 @@ void EmbeddingController::setCohort(std::shared_ptr<const Cohort> cohort) {
     showEmbedding(keys.first());
 }
 
-bool EmbeddingController::showEmbedding(const QString& key, int x, int y, int z) {
-    if (!cohort_) return false;
+const DenseD* EmbeddingController::findEmbedding(const QString& key) const {
+    if (!cohort_) return nullptr;
+    auto extra = extra_embeddings_.find(key);
+    if (extra != extra_embeddings_.end()) return extra->second.get();
     auto it = cohort_->obsm.find(key.toStdString());
-    if (it == cohort_->obsm.end() || it->second.n_rows != cohort_->n_obs()) return false;
+    if (it == cohort_->obsm.end() || it->second.n_rows != cohort_->n_obs()) return nullptr;
+    return &it->second;
+}
+
+void EmbeddingController::offerEmbeddings(const QString& current) {
+    QList<QPair<QString, int>> embeddings;
+    for (const QString& k : embeddingKeys(*cohort_))
+        embeddings.append({k, static_cast<int>(cohort_->obsm.at(k.toStdString()).n_cols)});
+    for (const auto& [key, matrix] : extra_embeddings_)
+        embeddings.append({key, static_cast<int>(matrix->n_cols)});
+    toolbar_->setEmbeddings(embeddings, current);
+}
+
+bool EmbeddingController::addEmbedding(const QString& key,
+                                       std::shared_ptr<const DenseD> embedding) {
+    if (!cohort_ || !embedding || embedding->n_rows != cohort_->n_obs() || embedding->n_cols < 2)
+        return false;
+    extra_embeddings_[key] = std::move(embedding);
+    offerEmbeddings(embedding_);
+    return true;
+}
+
+void EmbeddingController::removeEmbedding(const QString& key) {
+    if (extra_embeddings_.erase(key) == 0) return;
+    if (embedding_ == key) {
+        const QStringList keys = cohort_ ? embeddingKeys(*cohort_) : QStringList();
+        offerEmbeddings(keys.value(0));
+        if (!keys.isEmpty()) showEmbedding(keys.first());
+    } else if (cohort_) {
+        offerEmbeddings(embedding_);
+    }
+}
+
+bool EmbeddingController::showEmbedding(const QString& key, int x, int y, int z) {
+    const DenseD* matrix = findEmbedding(key);
+    if (!matrix) return false;
+    const int columns = static_cast<int>(matrix->n_cols);
+    if (x < 0 || x >= columns || y < 0 || y >= columns || z >= columns) return false;
     const std::vector<int64_t> selection = view_->selection();
     live_ = false;
     embedding_ = key;
-    view_->setPoints(it->second, x, y, z);
+    x_ = x;
+    y_ = y;
+    z_ = z;
+    if (toolbar_->embedding() != key || toolbar_->xComponent() != x ||
+        toolbar_->yComponent() != y || toolbar_->zComponent() != z)
+        toolbar_->showEmbedding(key, x, y, z);
+    view_->setPoints(*matrix, x, y, z);
     reapplyColor();
     view_->setSelection(selection);
     return true;
 }
 
 void EmbeddingController::reapplyColor() {
+    if (custom_) {
+        applyCustomColors();
+        return;
+    }
     if (!gene_.isEmpty() && colorByGene(gene_)) return;
     colorByColumn(column_);
+}
+
+void EmbeddingController::colorByValues(const QString& title, std::vector<float> values,
+                                        widgets::ColorMapKind map, double lo, double hi) {
+    CustomColors colors;
+    colors.title = title;
+    colors.values = std::move(values);
+    colors.map = map;
+    colors.lo = lo;
+    colors.hi = hi;
+    custom_ = std::move(colors);
+    applyCustomColors();
+}
+
+void EmbeddingController::colorByCategories(const QString& title, std::vector<int32_t> codes,
+                                            const QStringList& names,
+                                            std::vector<QColor> palette) {
+    CustomColors colors;
+    colors.title = title;
+    colors.codes = std::move(codes);
+    colors.names = names;
+    colors.palette = std::move(palette);
+    custom_ = std::move(colors);
+    applyCustomColors();
+}
+
+void EmbeddingController::applyCustomColors() {
+    toolbar_->showColumn(QString());
+    toolbar_->showGene(QString());
+    const CustomColors& c = *custom_;
+    const size_t n = static_cast<size_t>(view_->pointCount());
+    if (!c.codes.empty()) {
+        if (c.codes.size() == n) view_->setCategorical(c.title, c.codes, c.names, c.palette);
+    } else if (c.values.size() == n) {
+        view_->setContinuous(c.title, c.values, c.lo, c.hi, c.map);
+    }
 }
 
 void EmbeddingController::colorByColumn(const QString& column) {
     column_ = column;
     gene_.clear();
     gene_values_.clear();
+    custom_.reset();
     toolbar_->showColumn(column);
     if (!cohort_ || view_->pointCount() != cohort_->n_obs()) return;
     const Column* c = column.isEmpty() ? nullptr : cohort_->obs.find(column.toStdString());
@@ -208,6 +328,7 @@ bool EmbeddingController::colorByGene(const QString& gene) {
         return false;
     }
     gene_ = gene;
+    custom_.reset();
     toolbar_->showGene(gene);
     if (view_->pointCount() == static_cast<int64_t>(values.size()))
         view_->setContinuous(description, values, NAN, NAN, widgets::ColorMapKind::Expression);
@@ -231,12 +352,18 @@ void EmbeddingController::showLiveLayout(std::shared_ptr<const DenseD> layout, i
 
 void EmbeddingController::restoreAfterLiveLayout() {
     if (!live_) return;
-    const QString column = column_, gene = gene_;
+    const QString column = column_, gene = gene_, embedding = embedding_;
+    const int x = x_, y = y_, z = z_;
+    auto extras = extra_embeddings_;
+    auto custom = custom_;
     setCohort(cohort_);
-    if (!gene.isEmpty())
-        colorByGene(gene);
-    else
-        colorByColumn(column);
+    column_ = column;
+    gene_ = gene;
+    custom_ = std::move(custom);
+    extra_embeddings_ = std::move(extras);
+    if (!cohort_) return;
+    if (!extra_embeddings_.empty()) offerEmbeddings(embedding_);
+    if (embedding == embedding_ || !showEmbedding(embedding, x, y, z)) reapplyColor();
 }
 
 QString EmbeddingController::tooltip(int64_t cell) const {
@@ -262,6 +389,19 @@ QString EmbeddingController::tooltip(int64_t cell) const {
                                      widgets::pct_mito_names()})
         if (const Column* c = widgets::find_first(cohort_->obs, names))
             add(QString::fromStdString(c->name));
+    if (custom_) {
+        const size_t i = static_cast<size_t>(cell);
+        if (i < custom_->codes.size())
+            lines << QStringLiteral("%1: %2").arg(
+                custom_->title.toHtmlEscaped(),
+                custom_->codes[i] >= 0 ? custom_->names.value(custom_->codes[i]).toHtmlEscaped()
+                                       : tr("n/a"));
+        else if (i < custom_->values.size())
+            lines << QStringLiteral("%1: %2").arg(custom_->title.toHtmlEscaped(),
+                                                   std::isnan(custom_->values[i])
+                                                       ? tr("n/a")
+                                                       : QString::number(custom_->values[i], 'g', 4));
+    }
     if (!gene_.isEmpty() && static_cast<size_t>(cell) < gene_values_.size())
         lines << QStringLiteral("%1: %2")
                      .arg(gene_.toHtmlEscaped())

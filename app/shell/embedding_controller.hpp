@@ -2,11 +2,18 @@
 // Connects the current cohort to the embedding view and its toolbar: which obsm matrix is
 // shown, what the cells are coloured by (obs column or gene), hover tooltips, and the live UMAP
 // layout while the pipeline runs.
+#include <limits>
+#include <map>
 #include <memory>
+#include <optional>
 
+#include <QAction>
+#include <QColor>
 #include <QObject>
 #include <QString>
+#include <QStringList>
 
+#include "color_maps.hpp"
 #include "transcura/cohort.hpp"
 
 namespace transcura::widgets {
@@ -29,6 +36,26 @@ public:
     void colorByColumn(const QString& column);
     /// Expression of a gene (raw when present); false when the cohort has no such gene.
     bool colorByGene(const QString& gene);
+    /// Per-cell values computed elsewhere (e.g. a batch metric's per-cell score), one per cohort
+    /// cell; kept when the embedding changes, until another colouring is chosen.
+    void colorByValues(const QString& title, std::vector<float> values,
+                       widgets::ColorMapKind map = widgets::ColorMapKind::Viridis,
+                       double lo = std::numeric_limits<double>::quiet_NaN(),
+                       double hi = std::numeric_limits<double>::quiet_NaN());
+    /// The same with categories (codes index names; negative = missing).
+    void colorByCategories(const QString& title, std::vector<int32_t> codes,
+                           const QStringList& names, std::vector<QColor> palette = {});
+    /// Whether the colours come from colorByValues / colorByCategories.
+    bool showingCustomColors() const { return custom_.has_value(); }
+    /// An embedding that is not in the cohort's obsm (e.g. Harmony's corrected PCs), offered in
+    /// the toolbar until the cohort changes; n_rows must equal the cohort's cells.
+    bool addEmbedding(const QString& key, std::shared_ptr<const DenseD> embedding);
+    void removeEmbedding(const QString& key);
+    /// Point size and opacity of the view, reflected in the toolbar (and remembered).
+    void setPointSize(double pixels);
+    void setOpacity(double opacity);
+    /// Ctrl+F: puts the cursor in the toolbar's gene search box.
+    QAction* findGeneAction() const { return find_gene_; }
     void showLiveLayout(std::shared_ptr<const DenseD> layout, int epoch, int n_epochs);
     /// Whether the view shows a live layout instead of the cohort's embedding.
     bool showingLiveLayout() const { return live_; }
@@ -36,6 +63,10 @@ public:
     void restoreAfterLiveLayout();
 
     QString embeddingKey() const { return embedding_; }
+    /// The components shown (0-based; z = -1 in 2D).
+    int xComponent() const { return x_; }
+    int yComponent() const { return y_; }
+    int zComponent() const { return z_; }
     QString colorColumn() const { return column_; }
     QString colorGene() const { return gene_; }
     /// The obsm matrices a cohort can show: at least two columns.
@@ -48,14 +79,30 @@ signals:
     void statusMessage(const QString& text);
 
 private:
+    struct CustomColors {
+        QString title;
+        std::vector<float> values;  // continuous, or
+        std::vector<int32_t> codes;  // categorical
+        QStringList names;
+        std::vector<QColor> palette;
+        widgets::ColorMapKind map = widgets::ColorMapKind::Viridis;
+        double lo = 0, hi = 0;
+    };
     void reapplyColor();
+    void applyCustomColors();
+    const DenseD* findEmbedding(const QString& key) const;
+    void offerEmbeddings(const QString& current);
     QString tooltip(int64_t cell) const;
 
     widgets::EmbeddingView* view_;
     widgets::EmbeddingToolbar* toolbar_;
     std::shared_ptr<const Cohort> cohort_;
     QString embedding_, column_, gene_;
+    int x_ = 0, y_ = 1, z_ = -1;
     std::vector<float> gene_values_;
+    std::optional<CustomColors> custom_;
+    std::map<QString, std::shared_ptr<const DenseD>> extra_embeddings_;
+    QAction* find_gene_ = nullptr;
     bool live_ = false;
 };
 

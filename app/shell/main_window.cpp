@@ -11,6 +11,9 @@
 #include <QStatusBar>
 #include <QToolBar>
 
+#include "batch_controller.hpp"
+#include "batch_panel.hpp"
+#include "batch_plots.hpp"
 #include "cohort_table.hpp"
 #include "embedding_controller.hpp"
 #include "embedding_toolbar.hpp"
@@ -23,6 +26,7 @@
 #include "resources.hpp"
 #include "run_pipeline_action.hpp"
 #include "selection_sync.hpp"
+#include "session_action.hpp"
 #include "status_progress.hpp"
 #include "view_actions.hpp"
 
@@ -86,6 +90,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connect(embedding_controller_, &EmbeddingController::statusMessage, this,
             [this](const QString& text) { statusBar()->showMessage(text, 4000); });
     connect(selection_, &SelectionSync::selectionChanged, selection_label, &QLabel::setText);
+    buildBatchAndSession();
 
     buildMenus();
     // The QC dock takes the whole right side; the table sits under the embedding.
@@ -101,6 +106,33 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 
 MainWindow::~MainWindow() = default;
 
+void MainWindow::buildBatchAndSession() {
+    batch_panel_ = new widgets::BatchPanel(this);
+    batch_dock_ = new QDockWidget(tr("Batch Effects"), this);
+    batch_dock_->setObjectName(QStringLiteral("batchDock"));
+    batch_dock_->setWidget(batch_panel_);
+    addDockWidget(Qt::RightDockWidgetArea, batch_dock_);
+    tabifyDockWidget(qc_dock_, batch_dock_);
+    qc_dock_->raise();
+    batch_controller_ = new BatchController(controller_, embedding_controller_, batch_panel_, this);
+    statusBar()->addPermanentWidget(new StatusProgress(batch_controller_, this));
+    connect(batch_controller_, &BatchController::failed, this, [this](const QString& message) {
+        statusBar()->showMessage(tr("Batch diagnostics failed: %1").arg(message), 8000);
+    });
+    export_->addPlot(batch_panel_->barPlot());
+    export_->addPlot(batch_panel_->heatmap());
+    session_ = new SessionAction(this);
+    // Docks: Ctrl+1..3 show and raise them.
+    int number = 1;
+    for (QDockWidget* dock : {qc_dock_, batch_dock_, table_dock_}) {
+        QAction* toggle = dock->toggleViewAction();
+        toggle->setShortcut(QKeySequence(Qt::CTRL | static_cast<Qt::Key>(Qt::Key_0 + number++)));
+        connect(toggle, &QAction::triggered, dock, [dock](bool on) {
+            if (on) dock->raise();
+        });
+    }
+}
+
 void MainWindow::buildMenus() {
     QMenu* file = menuBar()->addMenu(tr("&File"));
     file->addAction(open_->openAction());
@@ -109,12 +141,18 @@ void MainWindow::buildMenus() {
     file->addSeparator();
     file->addMenu(export_->menu());
     file->addSeparator();
+    file->addAction(session_->openAction());
+    file->addAction(session_->saveAction());
+    file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
 
     QMenu* analysis = menuBar()->addMenu(tr("&Analysis"));
     analysis->addAction(run_->runAction());
     analysis->addAction(run_->runOnOpenAction());
+    analysis->addSeparator();
+    analysis->addAction(batch_controller_->runAction());
+    analysis->addAction(batch_controller_->autoRunAction());
     analysis->addSeparator();
     analysis->addAction(run_->cancelAction());
 
@@ -126,6 +164,9 @@ void MainWindow::buildMenus() {
     view->addSeparator();
     view->addAction(qc_dock_->toggleViewAction());
     view->addAction(table_dock_->toggleViewAction());
+    view->addAction(batch_dock_->toggleViewAction());
+    view->addSeparator();
+    view->addAction(embedding_controller_->findGeneAction());
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&About Transcura"), this, [this] {

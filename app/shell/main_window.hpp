@@ -12,10 +12,12 @@ class EmbeddingView;
 class EmbeddingToolbar;
 class QcPanel;
 class CohortTable;
+class BatchPanel;
 }  // namespace transcura::widgets
 
 namespace transcura::shell {
 
+class BatchController;
 class EmbeddingController;
 class ErrorReporter;
 class ExportPlotAction;
@@ -23,6 +25,7 @@ class OpenAction;
 class PipelineController;
 class RunPipelineAction;
 class SelectionSync;
+class SessionAction;
 class ViewActions;
 
 /// The demo cohort next to the build, else the installed one, else "".
@@ -45,6 +48,10 @@ public:
     widgets::EmbeddingView* embeddingView() const { return view_; }
     widgets::QcPanel* qcPanel() const { return qc_; }
     widgets::CohortTable* cohortTable() const { return table_; }
+    widgets::BatchPanel* batchPanel() const { return batch_panel_; }
+    BatchController* batchController() const { return batch_controller_; }
+    SessionAction* sessionActions() const { return session_; }
+    QDockWidget* batchDock() const { return batch_dock_; }
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -68,6 +75,12 @@ private:
     widgets::CohortTable* table_ = nullptr;
     QDockWidget* qc_dock_ = nullptr;
     QDockWidget* table_dock_ = nullptr;
+    // Batch panel (a dock tabbed with QC) and sessions: see buildBatchAndSession().
+    void buildBatchAndSession();
+    widgets::BatchPanel* batch_panel_ = nullptr;
+    QDockWidget* batch_dock_ = nullptr;
+    BatchController* batch_controller_ = nullptr;
+    SessionAction* session_ = nullptr;
 };
 
 }  // namespace transcura::shell

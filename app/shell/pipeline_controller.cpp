@@ -212,6 +212,7 @@ void PipelineController::finished() {
     } else {
         if (result.cohort) {
             cohort_ = result.cohort;
+            from_pipeline_ = result.ran_pipeline;
             path_ =
                 result.path.isEmpty() ? QString::fromStdString(cohort_->source_path) : result.path;
             emit cohortChanged(cohort_, path_);

@@ -52,6 +52,8 @@ public:
 
     std::shared_ptr<const Cohort> cohort() const { return cohort_; }
     QString currentPath() const { return path_; }
+    /// Whether the current cohort is the pipeline's output (not the file as read).
+    bool cohortFromPipeline() const { return from_pipeline_; }
 
 signals:
     void busyChanged(bool busy);
@@ -83,6 +85,7 @@ private:
     std::shared_ptr<JobChannel> channel_;
     std::unique_ptr<Request> pending_;
     bool busy_ = false;
+    bool from_pipeline_ = false;
 };
 
 }  // namespace transcura::shell

@@ -34,6 +34,16 @@ void SelectionSync::fromEmbedding(const std::vector<int64_t>& cells) {
     emit selectionChanged(summary());
 }
 
+void SelectionSync::select(std::vector<int64_t> cells) {
+    selection_ = std::move(cells);
+    {
+        const QSignalBlocker block(view_);
+        view_->setSelection(selection_);
+    }
+    table_->setSelectedCells(selection_);
+    emit selectionChanged(summary());
+}
+
 void SelectionSync::fromTable(const std::vector<int64_t>& cells) {
     selection_ = cells;
     const QSignalBlocker block(view_);

@@ -25,6 +25,8 @@ public:
     void setCohort(std::shared_ptr<const Cohort> cohort, const QString& batch_key);
     void setBatchKey(const QString& batch_key);
     const std::vector<int64_t>& selection() const { return selection_; }
+    /// Selects these cells (sorted) in the embedding and the table at once (session restore).
+    void select(std::vector<int64_t> cells);
     /// "120 selected — CTRL 70 · STIM 50"
     QString summary() const;
 

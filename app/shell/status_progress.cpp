@@ -5,12 +5,25 @@
 #include <QProgressBar>
 #include <QToolButton>
 
+#include <type_traits>
+
+#include "batch_controller.hpp"
 #include "pipeline_controller.hpp"
 
 namespace transcura::shell {
 
 StatusProgress::StatusProgress(PipelineController* controller, QWidget* parent)
-    : QWidget(parent), controller_(controller) {
+    : QWidget(parent) {
+    build();
+    attach(controller);
+}
+
+StatusProgress::StatusProgress(BatchController* controller, QWidget* parent) : QWidget(parent) {
+    build();
+    attach(controller);
+}
+
+void StatusProgress::build() {
     label_ = new QLabel(this);
     bar_ = new QProgressBar(this);
     bar_->setRange(0, 1000);
@@ -18,19 +31,25 @@ StatusProgress::StatusProgress(PipelineController* controller, QWidget* parent)
     bar_->setTextVisible(false);
     cancel_ = new QToolButton(this);
     cancel_->setText(tr("Cancel"));
-    cancel_->setToolTip(tr("Stop; the current cohort stays as it is (Ctrl+.)"));
     auto* layout = new QHBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(label_);
     layout->addWidget(bar_);
     layout->addWidget(cancel_);
-    connect(cancel_, &QToolButton::clicked, controller_, &PipelineController::cancel);
     connect(cancel_, &QToolButton::clicked, this,
             [this] { label_->setText(tr("Cancelling\u2026")); });
-    connect(controller_, &PipelineController::busyChanged, this, &StatusProgress::setBusy);
-    connect(controller_, &PipelineController::started, this,
+}
+
+template <typename Controller>
+void StatusProgress::attach(Controller* controller) {
+    cancel_->setToolTip(std::is_same_v<Controller, PipelineController>
+                            ? tr("Stop; the current cohort stays as it is (Ctrl+.)")
+                            : tr("Stop the batch diagnostics"));
+    connect(cancel_, &QToolButton::clicked, controller, &Controller::cancel);
+    connect(controller, &Controller::busyChanged, this, &StatusProgress::setBusy);
+    connect(controller, &Controller::started, this,
             [this](const QString& what) { showProgress(-1, what); });
-    connect(controller_, &PipelineController::progress, this, &StatusProgress::showProgress);
+    connect(controller, &Controller::progress, this, &StatusProgress::showProgress);
     setBusy(false);
 }
 

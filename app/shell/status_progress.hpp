@@ -1,6 +1,6 @@
 #pragma once
 // The status bar's progress: what is running, a progress bar and a Cancel button, shown while
-// the PipelineController is busy.
+// a background job (the PipelineController's, or the BatchController's) is busy.
 #include <QElapsedTimer>
 #include <QWidget>
 
@@ -10,20 +10,25 @@ class QToolButton;
 
 namespace transcura::shell {
 
+class BatchController;
 class PipelineController;
 
 class StatusProgress : public QWidget {
     Q_OBJECT
 public:
     StatusProgress(PipelineController* controller, QWidget* parent = nullptr);
+    StatusProgress(BatchController* controller, QWidget* parent = nullptr);
     QToolButton* cancelButton() const { return cancel_; }
     QProgressBar* bar() const { return bar_; }
 
 private:
+    /// Both controllers have busyChanged / started / progress signals and a cancel() slot.
+    template <typename Controller>
+    void attach(Controller* controller);
+    void build();
     void setBusy(bool busy);
     void showProgress(double fraction, const QString& what);
 
-    PipelineController* controller_;
     QLabel* label_;
     QProgressBar* bar_;
     QToolButton* cancel_;

@@ -262,7 +262,7 @@ NeighborLists hnsw_knn(const DenseD& embedding, const KnnOptions& options) {
         }
     }
 
-    const int ef = options.hnsw_ef_search > 0 ? options.hnsw_ef_search : std::max(2 * kk, 40);
+    const int ef = options.hnsw_ef_search > 0 ? options.hnsw_ef_search : std::max(60, kk + 45);
     index.setEf(static_cast<size_t>(std::max(ef, kk)));
     engine::for_chunks(engine::make_chunks(n, 256), control, [&](int64_t, int64_t b, int64_t e) {
         std::vector<std::pair<double, int64_t>> found;

@@ -199,6 +199,21 @@ private slots:
         // k larger than the cohort: the whole cohort.
         options.k = 500;
         QCOMPARE(knn_graph(small, options).neighbors.k, 100);
+
+        // Duplicated cells: every row still starts with its own cell, on both paths.
+        DenseD twins = blobs(60, 4, 2, 3);
+        for (int64_t i = 30; i < 60; ++i) std::copy_n(twins.row(i - 30), 4, twins.row(i));
+        for (int64_t max_exact : {int64_t(1000), int64_t(0)}) {
+            options.k = 5;
+            options.exact_max_cells = max_exact;
+            const NeighborLists nn = knn_graph(twins, options).neighbors;
+            for (int64_t i = 0; i < 60; ++i) {
+                QCOMPARE(nn.row_indices(i)[0], i);
+                QCOMPARE(nn.row_distances(i)[0], 0.0);
+                QCOMPARE(nn.row_indices(i)[1], i < 30 ? i + 30 : i - 30);  // its twin next
+                QCOMPARE(nn.row_distances(i)[1], 0.0);
+            }
+        }
     }
 
     void knnRejectsBadInput() {

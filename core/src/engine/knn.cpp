@@ -21,6 +21,23 @@ KnnResults knn_graph(const DenseD& embedding, const KnnOptions& options) {
     if (options.exact_max_cells > 0 && embedding.n_rows <= options.exact_max_cells) {
         results.neighbors = exact_neighbors(embedding, options.k, options.control);
         results.exact = true;
+        // exact_neighbors breaks distance ties by index, so a duplicate of a cell with a lower
+        // index comes before the cell itself; the graph's convention is "the cell first".
+        NeighborLists& nn = results.neighbors;
+        for (int64_t i = 0; i < nn.n_queries; ++i) {
+            int64_t* row = nn.indices.data() + i * nn.k;
+            double* dist = nn.distances.data() + i * nn.k;
+            if (nn.k == 0 || row[0] == i) continue;
+            int j = 0;
+            while (j < nn.k && row[j] != i) ++j;
+            if (j == nn.k) j = nn.k - 1;  // more duplicates than k: the cell replaces the last
+            for (int m = j; m > 0; --m) {
+                row[m] = row[m - 1];
+                dist[m] = dist[m - 1];
+            }
+            row[0] = i;
+            dist[0] = 0.0;
+        }
     } else {
         results.neighbors = hnsw_knn(embedding, options);
         results.exact = false;

@@ -1,4 +1,7 @@
-// transcura-cli info FILE [--json]: what a cohort file holds.
+// transcura-cli info FILE [--json] [--checksum]: what a cohort file holds. --checksum adds a sum
+// and a position-weighted checksum of X (the one tests/scripts/oracle_cohort.py computes), which
+// proves X was read in full, and the seconds the read took (for bench/bench_read.sh).
+#include <chrono>
 #include <cstdio>
 #include <iostream>
 
@@ -10,15 +13,53 @@
 
 namespace cli {
 
+namespace {
+
+struct XDigest {
+    double sum = 0;
+    double checksum = 0;  // each value weighted by ((row * 31 + col) % 1000 + 1)
+};
+
+XDigest digest(const transcura::Matrix& x) {
+    XDigest d;
+    auto weight = [](int64_t row, int64_t col) {
+        return static_cast<double>((row * 31 + col) % 1000 + 1);
+    };
+    if (x.is_sparse()) {
+        const transcura::CsrMatrix& m = x.sparse();
+        for (int64_t r = 0; r < m.n_rows; ++r)
+            for (int64_t i = m.indptr[r]; i < m.indptr[r + 1]; ++i) {
+                d.sum += m.data[i];
+                d.checksum += static_cast<double>(m.data[i]) * weight(r, m.indices[i]);
+            }
+    } else {
+        const transcura::DenseF& m = x.dense();
+        for (int64_t r = 0; r < m.n_rows; ++r)
+            for (int64_t c = 0; c < m.n_cols; ++c) {
+                d.sum += m(r, c);
+                d.checksum += static_cast<double>(m(r, c)) * weight(r, c);
+            }
+    }
+    return d;
+}
+
+}  // namespace
+
 int info(const Args& args) {
     ArgParser parser(args);
     const bool as_json = parser.flag("json");
+    const bool with_checksum = parser.flag("checksum");
     transcura::ReadOptions options = read_options_from(parser);
     Args files = parser.positionals();
     if (files.size() != 1) throw UsageError("expects exactly one FILE");
     const std::string& path = files.front();
+    const auto start = std::chrono::steady_clock::now();
     transcura::Format format = transcura::detect_format(path);
     transcura::Cohort cohort = transcura::read_cohort(path, options);
+    const double read_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    XDigest x_digest;
+    if (with_checksum && cohort.X) x_digest = digest(*cohort.X);
 
     if (as_json) {
         nlohmann::json out;
@@ -31,6 +72,11 @@ int info(const Args& args) {
         nlohmann::json obsm = nlohmann::json::array();
         for (const auto& [key, m] : cohort.obsm) obsm.push_back(key);
         out["obsm"] = obsm;
+        if (with_checksum) {
+            out["x_sum"] = x_digest.sum;
+            out["x_checksum"] = x_digest.checksum;
+            out["read_seconds"] = read_seconds;
+        }
         std::cout << out.dump() << "\n";
         return 0;
     }
@@ -59,6 +105,9 @@ int info(const Args& args) {
         std::printf("layers (%zu)\n", cohort.layers.size());
         for (const auto& [key, m] : cohort.layers) std::printf("  %s\n", key.c_str());
     }
+    if (with_checksum)
+        std::printf("X sum    %.17g\nchecksum %.17g\nread in  %.3f s\n", x_digest.sum,
+                    x_digest.checksum, read_seconds);
     if (cohort.raw)
         std::printf("raw      %lld x %lld\n", static_cast<long long>(cohort.raw->X.n_rows()),
                     static_cast<long long>(cohort.raw->X.n_cols()));

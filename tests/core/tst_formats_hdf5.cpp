@@ -251,6 +251,66 @@ private slots:
         }
     }
 
+    /// Matrices large enough for the fast paths (values on a second thread, uncompressed datasets
+    /// read with pread, wide indices narrowed block by block) read back bit for bit, as do the
+    /// same matrices compressed (read through HDF5), and a truncated copy is a clean error.
+    void largeMatrixReadPaths() {
+        QTemporaryDir dir;
+        Cohort cohort;
+        CsrMatrix m;
+        m.n_rows = 3000;
+        m.n_cols = 2500;
+        uint32_t state = 12345;
+        for (int64_t r = 0; r < m.n_rows; ++r) {
+            for (int32_t c = 0; c < m.n_cols; ++c) {
+                state = state * 1664525u + 1013904223u;
+                if ((state >> 24) < 110) {  // ~43% dense: 3.2 M stored values
+                    m.indices.push_back(c);
+                    m.data.push_back(static_cast<float>((state >> 8) % 1000) / 8.0f + 0.125f);
+                }
+            }
+            m.indptr.push_back(static_cast<int64_t>(m.data.size()));
+        }
+        QVERIFY(m.nnz() > (int64_t{1} << 21));
+        for (int64_t r = 0; r < m.n_rows; ++r) cohort.obs_names.push_back("c" + std::to_string(r));
+        for (int64_t g = 0; g < m.n_cols; ++g) cohort.var_names.push_back("g" + std::to_string(g));
+        cohort.X = Matrix(m);
+        const QString plain = dir.filePath("plain.h5ad"), packed = dir.filePath("packed.h5ad");
+        write_cohort(cohort, plain.toStdString(), Format::H5ad);
+        WriteOptions gzip;
+        gzip.compression = 1;
+        write_cohort(cohort, packed.toStdString(), Format::H5ad, gzip);
+        // The same values with int64 indices and indptr, as 10x writes them (h5py rewrites them).
+        const QString wide = dir.filePath("wide.h5ad");
+        QVERIFY(QFile::copy(plain, wide));
+        ProcessResult widen = run(python(), {"-c",
+            "import h5py,sys,numpy as np\n"
+            "with h5py.File(sys.argv[1], 'r+') as f:\n"
+            "    for k in ('indices', 'indptr'):\n"
+            "        v = f['X'][k][:].astype(np.int64); del f['X'][k]; f['X'][k] = v\n", wide});
+        QVERIFY2(widen.exit_code == 0, widen.err.constData());
+        for (const QString& path : {plain, packed, wide}) {
+            Cohort back = read_cohort(path.toStdString());
+            QVERIFY(back.X && back.X->is_sparse());
+            const CsrMatrix& b = back.X->sparse();
+            QCOMPARE(b.n_rows, m.n_rows);
+            QCOMPARE(b.n_cols, m.n_cols);
+            QVERIFY2(b.indptr == m.indptr, qPrintable(path));
+            QVERIFY2(b.indices == m.indices, qPrintable(path));
+            QVERIFY2(b.data == m.data, qPrintable(path));
+        }
+        // Cut inside the values: the direct read comes up short and HDF5 reports the problem.
+        QFile whole(plain);
+        QVERIFY(whole.open(QIODevice::ReadOnly));
+        const QByteArray bytes = whole.readAll();
+        const QString cut = dir.filePath("cut.h5ad");
+        QFile out(cut);
+        QVERIFY(out.open(QIODevice::WriteOnly));
+        out.write(bytes.left(bytes.size() * 9 / 10));
+        out.close();
+        QVERIFY_THROWS_EXCEPTION(FormatError, read_cohort(cut.toStdString()));
+    }
+
     void writesAtomicallyAndProtectsSource() {
         QTemporaryDir dir;
         const QString source = dir.filePath("source.h5ad");

@@ -1,6 +1,10 @@
 #include "hdf5/h5.hpp"
 
+#include "hdf5/direct_read.hpp"
+
 #include <lzf.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -601,9 +605,56 @@ TypeInfo Dataset::type() const {
     return describe(type.get());
 }
 
+namespace {
+// Below this a read through HDF5 costs next to nothing; above it the direct path pays off.
+constexpr size_t kDirectReadBytes = size_t{8} << 20;
+
+/// `count` zeros whose pages are faulted in by one madvise call before the vector's own zeroing
+/// touches them: taking ~150,000 page faults one by one was the largest part of reading a large
+/// matrix (about 15% less time). A kernel without MADV_POPULATE_WRITE (before 5.14) just skips it.
+template <typename T>
+std::vector<T> prefaulted(size_t count) {
+    std::vector<T> out;
+    out.reserve(count);
+#ifdef MADV_POPULATE_WRITE
+    const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+    const uintptr_t begin = (reinterpret_cast<uintptr_t>(out.data()) + page - 1) & ~(page - 1);
+    const uintptr_t end = (reinterpret_cast<uintptr_t>(out.data()) + count * sizeof(T)) & ~(page - 1);
+    if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_WRITE);
+#endif
+    out.resize(count);
+    return out;
+}
+}  // namespace
+
 template <typename T>
 std::vector<T> Dataset::read() const {
     const int64_t n = size();
+    if (static_cast<size_t>(n) * sizeof(T) >= kDirectReadBytes) {
+        RawExtent extent;
+        std::vector<hsize_t> dims;
+        {
+            Lock lock(library_mutex());
+            extent = contiguous_extent(id(), native_type<T>());
+        }
+        if (extent.offset >= 0 && extent.bytes == static_cast<size_t>(n) * sizeof(T)) {
+            dims = shape();
+            std::vector<T> out = prefaulted<T>(static_cast<size_t>(n));
+            // The bytes must be what HDF5 itself reads at both ends, or we do not trust the
+            // offset (a user block, say) and read through HDF5 instead.
+            if (read_raw(file_, extent, out.data()) && (dims.size() == 1 || dims.size() == 2)) {
+                const hsize_t width = dims.size() == 2 ? dims[1] : std::min<hsize_t>(64, n);
+                const hsize_t rows = dims.size() == 2 ? dims[0] : 1;
+                std::vector<T> head = dims.size() == 2 ? read_rows<T>(0, 1) : read_range<T>(0, width);
+                std::vector<T> tail = dims.size() == 2 ? read_rows<T>(rows - 1, 1)
+                                                       : read_range<T>(n - width, width);
+                if (std::memcmp(head.data(), out.data(), head.size() * sizeof(T)) == 0 &&
+                    std::memcmp(tail.data(), out.data() + (n - tail.size()),
+                                tail.size() * sizeof(T)) == 0)
+                    return out;
+            }
+        }
+    }
     return read_range<T>(0, static_cast<hsize_t>(n));
 }
 

@@ -1,6 +1,9 @@
 #include "io/h5_matrix.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <future>
+#include <thread>
 
 namespace transcura {
 namespace {
@@ -8,10 +11,39 @@ namespace {
 // Beyond this a shape is not a real cohort but a corrupt header; it also keeps a wrong shape
 // from turning into a huge allocation.
 constexpr int64_t kMaxDimension = int64_t{1} << 36;
+// Matrices with fewer stored values load in milliseconds: not worth a thread.
+constexpr int64_t kParallelReadValues = int64_t{1} << 21;
 
 void check_dimension(const h5::Location& at, int64_t value, const char* what) {
     if (value < 0) at.fail(std::string("negative ") + what + " " + std::to_string(value));
     if (value > kMaxDimension) at.fail(std::string("absurd ") + what + " " + std::to_string(value));
+}
+
+/// The structural checks of CsrMatrix::validate (indptr starts at 0 and never decreases, every
+/// index inside [0, n_minor)), written so that the compiler vectorises the scan over all indices:
+/// with a branch per element that scan was a fifth of the time to read a 150 M non-zero matrix.
+void check_structure(const h5::Dataset& indptr, const h5::Dataset& indices, const CsrMatrix& m) {
+    if (m.n_cols > INT32_MAX)
+        indices.fail("too many columns for 32-bit indices: " + std::to_string(m.n_cols));
+    if (m.indptr.front() != 0) indptr.fail("does not start at 0");
+    for (int64_t r = 0; r < m.n_rows; ++r)
+        if (m.indptr[r + 1] < m.indptr[r])
+            indptr.fail("decreases at position " + std::to_string(r + 1));
+    const uint32_t limit = static_cast<uint32_t>(m.n_cols);
+    const int32_t* index = m.indices.data();
+    const size_t n = m.indices.size();
+    constexpr size_t kBlock = size_t{1} << 14;
+    for (size_t start = 0; start < n; start += kBlock) {
+        const size_t stop = std::min(n, start + kBlock);
+        unsigned bad = 0;  // negative indices wrap to huge unsigned values
+        for (size_t i = start; i < stop; ++i) bad |= static_cast<uint32_t>(index[i]) >= limit;
+        if (!bad) continue;
+        for (size_t i = start; i < stop; ++i)
+            if (static_cast<uint32_t>(index[i]) >= limit)
+                indices.fail("index " + std::to_string(index[i]) + " at position " +
+                             std::to_string(i) + " is out of range [0, " + std::to_string(limit) +
+                             ")");
+    }
 }
 
 }  // namespace
@@ -38,26 +70,46 @@ CsrMatrix read_compressed(const h5::Group& group, int64_t n_major, int64_t n_min
     CsrMatrix m;
     m.n_rows = n_major;
     m.n_cols = n_minor;
+    // Values load on a second thread while indptr and indices load here: uncompressed datasets
+    // are read without HDF5's lock (hdf5/direct_read.hpp), so the two really overlap.
+    const bool in_parallel = data.size() >= kParallelReadValues && std::thread::hardware_concurrency() > 1;
+    std::future<std::vector<float>> values;
+    if (in_parallel) values = std::async(std::launch::async, [&data] { return data.read<float>(); });
+    // Joins the values thread before anything below throws, so `data` outlives it.
+    struct Join {
+        std::future<std::vector<float>>& future;
+        ~Join() {
+            if (future.valid()) future.wait();
+        }
+    } join{values};
     m.indptr = indptr.read<int64_t>();
     if (m.indptr.back() != data.size())
         indptr.fail("ends at " + std::to_string(m.indptr.back()) + " but there are " +
                     std::to_string(data.size()) + " stored values");
-    // Read indices as int64 only when they are stored wider than 32 bits.
+    // Indices stored wider than 32 bits (10x writes int64, rliger uint32) are narrowed block by
+    // block, so the wide copy never exists whole.
     if (indices.type().size > 4 || !indices.type().is_signed) {
-        auto wide = indices.read<int64_t>();
-        m.indices.resize(wide.size());
-        for (size_t i = 0; i < wide.size(); ++i) {
-            if (wide[i] < 0 || wide[i] >= n_minor)
-                indices.fail("index " + std::to_string(wide[i]) + " at position " +
-                             std::to_string(i) + " is out of range [0, " + std::to_string(n_minor) +
-                             ")");
-            m.indices[i] = static_cast<int32_t>(wide[i]);
+        const int64_t n = indices.size();
+        m.indices.resize(static_cast<size_t>(n));
+        constexpr int64_t kBlock = int64_t{1} << 20;
+        for (int64_t start = 0; start < n; start += kBlock) {
+            const int64_t count = std::min(kBlock, n - start);
+            const auto wide = indices.read_range<int64_t>(static_cast<hsize_t>(start),
+                                                          static_cast<hsize_t>(count));
+            for (int64_t k = 0; k < count; ++k) {
+                const int64_t i = start + k;
+                if (wide[k] < 0 || wide[k] >= n_minor)
+                    indices.fail("index " + std::to_string(wide[k]) + " at position " +
+                                 std::to_string(i) + " is out of range [0, " +
+                                 std::to_string(n_minor) + ")");
+                m.indices[i] = static_cast<int32_t>(wide[k]);
+            }
         }
     } else {
         m.indices = indices.read<int32_t>();
     }
-    m.data = data.read<float>();
-    m.validate(group.file(), group.path());
+    check_structure(indptr, indices, m);
+    m.data = in_parallel ? values.get() : data.read<float>();
     return m;
 }
 

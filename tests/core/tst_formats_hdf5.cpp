@@ -354,6 +354,117 @@ private slots:
         QVERIFY(text.out.contains("categorical"));
     }
 
+    /// `info --json` is exactly one JSON object with exactly the seven keys; `convert` writes
+    /// every output format (by extension, by a trailing '/', by --to), and what it wrote reads
+    /// back with the same shape and non-zeros. CSV orientation is detected and can be overridden.
+    void cliConvertEveryFormat() {
+        QTemporaryDir dir;
+        const QString in = shared_data("10x/scanpy_cellranger_3.0.0/filtered_feature_bc_matrix.h5");
+        auto info = [](const QString& path, const QStringList& extra = {}) {
+            ProcessResult result = run(cli(), QStringList{"info", path, "--json"} + extra);
+            if (result.exit_code != 0) qWarning().noquote() << result.err;
+            QJsonParseError error;
+            QJsonObject object = QJsonDocument::fromJson(result.out, &error).object();
+            if (error.error != QJsonParseError::NoError || result.out.count('\n') != 1)
+                qWarning().noquote() << "not one JSON object:" << result.out.left(200);
+            return object;
+        };
+        const QJsonObject source = info(in);
+        QCOMPARE(source.keys(), (QStringList{"format", "n_obs", "n_vars", "nnz", "obs_columns",
+                                             "obsm", "var_columns"}));
+        QCOMPARE(source["format"].toString(), QString("10x-h5"));
+        QCOMPARE(source["nnz"].toInteger(), 23866);
+        QCOMPARE(source["var_columns"].toArray().size(), 3);
+        struct Output {
+            QString path;
+            QStringList extra;
+            QString read_as;  // the path info opens
+            QString format;
+        };
+        const std::vector<Output> outputs = {
+            {dir.filePath("out.h5ad"), {}, dir.filePath("out.h5ad"), "h5ad"},
+            {dir.filePath("out.loom"), {}, dir.filePath("out.loom"), "loom"},
+            {dir.filePath("out.csv"), {}, dir.filePath("out.csv"), "csv"},
+            {dir.filePath("out.tsv"), {}, dir.filePath("out.tsv"), "tsv"},
+            {dir.filePath("out.csv.gz"), {}, dir.filePath("out.csv.gz"), "csv"},
+            {dir.filePath("slash_mtx") + "/", {}, dir.filePath("slash_mtx"), "10x-mtx"},
+            {dir.filePath("to_mtx"), {"--to", "mtx"}, dir.filePath("to_mtx"), "10x-mtx"},
+            {dir.filePath("forced.dat"), {"--to", "h5ad"}, dir.filePath("forced.dat"), "h5ad"},
+        };
+        for (const Output& output : outputs) {
+            ProcessResult result = run(cli(), QStringList{"convert", in, output.path} + output.extra);
+            QVERIFY2(result.exit_code == 0, qPrintable(output.path + ": " + result.err));
+            const QJsonObject back = info(output.read_as);
+            QCOMPARE(back["format"].toString(), output.format);
+            QCOMPARE(back["n_obs"].toInteger(), 1107);
+            QCOMPARE(back["n_vars"].toInteger(), 507);
+            QCOMPARE(back["nnz"].toInteger(), 23866);
+        }
+        QVERIFY(QFileInfo::exists(dir.filePath("slash_mtx/matrix.mtx.gz")));
+        QVERIFY(QFileInfo::exists(dir.filePath("to_mtx/features.tsv.gz")));
+        // The gzip output really is gzip.
+        QFile gz(dir.filePath("out.csv.gz"));
+        QVERIFY(gz.open(QIODevice::ReadOnly));
+        QCOMPARE(gz.read(2), QByteArray("\x1f\x8b"));
+        // Orientation: detected (cells in rows, as written), or forced the other way.
+        QCOMPARE(info(dir.filePath("out.tsv"), {"--orientation", "genes-by-cells"})["n_obs"].toInteger(), 507);
+        QCOMPARE(info(dir.filePath("out.tsv"), {"--orientation", "cells-by-genes"})["n_obs"].toInteger(), 1107);
+        ProcessResult bad = run(cli(), {"info", dir.filePath("out.tsv"), "--orientation", "sideways"});
+        QCOMPARE(bad.exit_code, 2);
+    }
+
+    /// The bulk table (genes x samples) with its sample sheet joined as obs, through the CLI;
+    /// converted to .h5ad the sheet's columns reach anndata as obs columns.
+    void cliBulkWithSampleSheet() {
+        QTemporaryDir dir;
+        const QString counts = shared_data("bulk/batchqc_gse147507/counts.csv");
+        const QString sheet = shared_data("bulk/batchqc_gse147507/metadata.csv");
+        ProcessResult result = run(cli(), {"info", counts, "--sample-sheet", sheet, "--json"});
+        QCOMPARE(result.exit_code, 0);
+        QJsonObject info = QJsonDocument::fromJson(result.out).object();
+        QCOMPARE(info["format"].toString(), QString("csv"));
+        QCOMPARE(info["n_obs"].toInteger(), 61);
+        QCOMPARE(info["n_vars"].toInteger(), 21797);
+        QCOMPARE(info["obs_columns"].toArray().size(), 8);
+        QVERIFY(info["obs_columns"].toArray().contains(QJsonValue("Batch")));
+        const QString out = dir.filePath("bulk.h5ad");
+        result = run(cli(), {"convert", counts, out, "--sample-sheet", sheet});
+        QVERIFY2(result.exit_code == 0, result.err.constData());
+        QJsonObject back = oracle("h5ad", out);
+        QCOMPARE(back["n_obs"].toInt(), 61);
+        QCOMPARE(back["obs"].toObject()["Batch"].toObject()["kind"].toString(), QString("categorical"));
+        QCOMPARE(back["obs"].toObject()["MOI"].toObject()["kind"].toString(), QString("float"));
+        QCOMPARE(back["obs"].toObject()["Batch"].toObject()["categories"].toArray().size(), 10);
+    }
+
+    /// The format comes from the bytes: misleading or missing extensions do not matter.
+    void formatFromContent() {
+        QTemporaryDir dir;
+        struct Case {
+            QString source, name;
+            Format expected;
+        };
+        const std::vector<Case> cases = {
+            {"multibatch/kang2018_ifnb_2000/kang2018_ifnb_2000.loom", "looks_like.h5", Format::Loom},
+            {"h5ad/anndata_archives/v0.7.8/adata.h5ad", "no_extension", Format::H5ad},
+            {"10x/scanpy_cellranger_3.0.0/filtered_feature_bc_matrix.h5", "cells.h5ad", Format::TenxH5},
+            {"10x/scanpy_cellranger_1.2.0/filtered_gene_bc_matrices_h5.h5", "v2.loom", Format::TenxH5},
+            {"bulk/batchqc_gse147507/counts.csv", "counts.tsv", Format::Csv},
+            {"batch_reference/harmonypy_pbmc3500/pbmc_3500_pcs.tsv.gz", "pcs.csv", Format::Tsv},
+            {"batch_reference/harmonypy_pbmc3500/pbmc_3500_pcs.tsv.gz", "pcs", Format::Tsv},
+        };
+        for (const Case& c : cases) {
+            const QString path = dir.filePath(c.name);
+            QVERIFY(QFile::copy(shared_data(c.source), path));
+            QCOMPARE(detect_format(path.toStdString()), c.expected);
+            Cohort cohort = read_cohort(path.toStdString());
+            QVERIFY(cohort.n_obs() > 0);
+        }
+        // An MTX folder is recognised by its matrix.mtx[.gz], whatever the folder is called.
+        QCOMPARE(detect_format(shared_data("10x/seurat_cr3.0").toStdString()), Format::TenxMtx);
+        QCOMPARE(detect_format(dir.path().toStdString()), Format::Unknown);
+    }
+
     void cliConvertAndErrors() {
         QTemporaryDir dir;
         const QString in = shared_data("10x/scanpy_cellranger_3.0.0/filtered_feature_bc_matrix.h5");

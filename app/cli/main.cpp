@@ -16,9 +16,11 @@ struct Command {
 };
 
 const Command kCommands[] = {
-    {"info", cli::info, "info FILE [--json] [--genome G]"},
+    {"info", cli::info,
+     "info FILE [--json] [--checksum] [--genome G] "
+     "[--orientation auto|genes-by-cells|cells-by-genes] [--sample-sheet FILE]"},
     {"convert", cli::convert,
-     "convert IN OUT [--to h5ad|loom|mtx|csv|tsv] [--no-overwrite] [--genome G] "
+     "convert IN OUT [--to h5ad|loom|mtx|csv|tsv] [--overwrite] [--compression 0-9] [--genome G] "
      "[--orientation auto|genes-by-cells|cells-by-genes] [--sample-sheet FILE]"},
     {"run", cli::run,
      "run IN -o OUT.h5ad [--batch-key K] [--min-genes 200] [--max-pct-mt 20] [--n-hvg 2000] "

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "commands.hpp"
+#include "read_options.hpp"
 #include "transcura/errors.hpp"
 #include "transcura/export.hpp"
 
@@ -26,6 +27,7 @@ int export_subset(const Args& args) {
     const bool overwrite = parser.flag("overwrite");
     const bool add_qc = parser.flag("add-qc");
     const bool quiet = parser.flag("quiet");
+    const transcura::ReadOptions read_options = read_options_from(parser);
     Args files = parser.positionals();
     if (files.size() != 1) throw UsageError("expects one input file IN");
     if (output_dir.empty()) throw UsageError("needs -o OUTDIR");
@@ -40,6 +42,7 @@ int export_subset(const Args& args) {
     options.batch_key = batch_key;
     options.add_qc_columns = add_qc;
     options.compression = static_cast<int>(compression);
+    options.read_options = read_options;
     options.control.num_threads = static_cast<int>(threads);
     try {
         options.format = transcura::parse_export_format(format);

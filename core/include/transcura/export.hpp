@@ -15,7 +15,8 @@
 // (".transcura-export-*"), and renamed into place only when all of them are complete, manifest
 // last; a failure or cancellation removes the staging folder, so nothing appears under the final
 // names. (A process killed with SIGKILL leaves the hidden staging folder behind, never a final
-// name.) Existing outputs are refused unless overwrite, before any work and again at commit.
+// name; the next export into the same folder removes staging folders whose process is gone.)
+// Existing outputs are refused unless overwrite, before any work and again at commit.
 //
 // Determinism: the writers are byte-deterministic and the manifest has no timestamp, so the same
 // input, recipe and options give byte-identical outputs and manifest.
@@ -28,6 +29,7 @@
 #include <nlohmann/json.hpp>
 
 #include "transcura/cohort.hpp"
+#include "transcura/io.hpp"
 #include "transcura/leakage.hpp"
 #include "transcura/progress.hpp"
 #include "transcura/recipe.hpp"
@@ -59,6 +61,8 @@ struct ExportOptions {
     int compression = 0;
     /// Name of the single output without splits.
     std::string subset_name = "subset";
+    /// How export_file() reads its input (genome, CSV orientation, sample sheet).
+    ReadOptions read_options;
     RunControl control;
 };
 

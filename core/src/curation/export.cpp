@@ -1,9 +1,11 @@
 // Export: plan (recipe, splits, leakage, manifest preview) and atomic write of outputs + manifest.
 #include "transcura/export.hpp"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <filesystem>
@@ -355,11 +357,28 @@ std::string unique_suffix() {
     return std::to_string(::getpid()) + "-" + std::to_string(device() % 100000000);
 }
 
+constexpr const char* kStagingPrefix = ".transcura-export-";
+
+/// Staging folders left by killed exports (their process no longer exists) are removed.
+void remove_stale_staging(const fs::path& output_dir) {
+    std::error_code error;
+    for (const auto& entry : fs::directory_iterator(output_dir, error)) {
+        const std::string name = entry.path().filename().string();
+        if (name.rfind(kStagingPrefix, 0) != 0) continue;
+        const std::string rest = name.substr(std::char_traits<char>::length(kStagingPrefix));
+        long pid = 0;
+        auto parsed = std::from_chars(rest.data(), rest.data() + rest.size(), pid);
+        if (parsed.ec != std::errc() || pid <= 0) continue;
+        if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;  // still running
+        fs::remove_all(entry.path(), error);
+    }
+}
+
 /// The hidden staging folder; removed unless released.
 class Staging {
 public:
     explicit Staging(const fs::path& output_dir)
-        : path_(output_dir / (".transcura-export-" + unique_suffix())) {
+        : path_(output_dir / (kStagingPrefix + unique_suffix())) {
         std::error_code error;
         fs::create_directories(path_, error);
         if (error) throw IoError(path_.string() + ": cannot create: " + error.message());
@@ -404,7 +423,11 @@ ExportResults write_export(const ExportPlan& plan, const ExportOptions& options)
     std::error_code error;
     fs::create_directories(output_dir, error);
     if (error) throw IoError(output_dir.string() + ": cannot create: " + error.message());
+    remove_stale_staging(output_dir);
     Staging staging(output_dir);
+    // Hashing reports under the staging names: keep the user's progress on "writing <name>".
+    RunControl quiet = control;
+    quiet.progress = nullptr;
 
     ExportResults results;
     json manifest = plan.manifest_preview;
@@ -446,10 +469,10 @@ ExportResults write_export(const ExportPlan& plan, const ExportOptions& options)
         if (options.format == ExportFormat::Mtx) {
             for (const auto& name : files_under(target))
                 output.files.emplace_back(plan.output_files[s] + "/" + name,
-                                          sha256_file((target / name).string(), control));
+                                          sha256_file((target / name).string(), quiet));
         } else {
             for (const auto& name : occupied_names(plan.output_files[s], options.format))
-                output.files.emplace_back(name, sha256_file((staging.path() / name).string(), control));
+                output.files.emplace_back(name, sha256_file((staging.path() / name).string(), quiet));
         }
         output.sha256 = output.files.size() == 1 ? output.files[0].second : files_sha256(output.files);
         json files = json::object();
@@ -484,7 +507,7 @@ ExportResults export_file(const std::string& input_path, const Recipe& recipe,
                           const ExportOptions& options) {
     const RunControl& control = options.control;
     control.report(0.0, "reading " + input_path);
-    auto cohort = std::make_shared<Cohort>(read_cohort(input_path));
+    auto cohort = std::make_shared<Cohort>(read_cohort(input_path, options.read_options));
     control.check();
     InputDescription input = describe_input(input_path, *cohort, control);
     control.check();

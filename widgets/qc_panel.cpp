@@ -72,6 +72,7 @@ QcPanel::QcPanel(QWidget* parent) : QWidget(parent) {
         rebuildGroups();
         rebuildDistribution();
         updateCounts();
+        emit batchKeyChanged(batchKey());
     });
     connect(style_box_, &QComboBox::currentIndexChanged, this, [this](int index) {
         distribution_->setStyle(index == 0 ? QcDistributionPlot::Style::Histogram

@@ -48,6 +48,8 @@ public:
 
 signals:
     void thresholdsChanged();
+    /// The user (or setBatchKey) chose another batch column ("" = none).
+    void batchKeyChanged(const QString& key);
 
 protected:
     /// Side by side when wide, stacked when tall.

@@ -15,14 +15,17 @@
 #include "batch_panel.hpp"
 #include "batch_plots.hpp"
 #include "cohort_table.hpp"
+#include "curation_controller.hpp"
 #include "embedding_controller.hpp"
 #include "embedding_toolbar.hpp"
 #include "embedding_view.hpp"
 #include "error_reporter.hpp"
+#include "export_action.hpp"
 #include "export_plot_action.hpp"
 #include "open_action.hpp"
 #include "pipeline_controller.hpp"
 #include "qc_panel.hpp"
+#include "recipe_panel.hpp"
 #include "resources.hpp"
 #include "run_pipeline_action.hpp"
 #include "selection_sync.hpp"
@@ -91,6 +94,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
             [this](const QString& text) { statusBar()->showMessage(text, 4000); });
     connect(selection_, &SelectionSync::selectionChanged, selection_label, &QLabel::setText);
     buildBatchAndSession();
+    buildCuration();
 
     buildMenus();
     // The QC dock takes the whole right side; the table sits under the embedding.
@@ -140,12 +144,19 @@ void MainWindow::buildMenus() {
     file->addMenu(open_->recentMenu());
     file->addSeparator();
     file->addMenu(export_->menu());
+    file->addAction(export_curated_->action());
+    file->addAction(curation_->loadAction());
+    file->addAction(curation_->saveAction());
     file->addSeparator();
     file->addAction(session_->openAction());
     file->addAction(session_->saveAction());
     file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
+
+    QMenu* edit = menuBar()->addMenu(tr("&Edit"));
+    edit->addAction(curation_->undoAction());
+    edit->addAction(curation_->redoAction());
 
     QMenu* analysis = menuBar()->addMenu(tr("&Analysis"));
     analysis->addAction(run_->runAction());
@@ -165,6 +176,7 @@ void MainWindow::buildMenus() {
     view->addAction(qc_dock_->toggleViewAction());
     view->addAction(table_dock_->toggleViewAction());
     view->addAction(batch_dock_->toggleViewAction());
+    view->addAction(curation_dock_->toggleViewAction());
     view->addSeparator();
     view->addAction(embedding_controller_->findGeneAction());
 

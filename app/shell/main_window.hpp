@@ -13,13 +13,16 @@ class EmbeddingToolbar;
 class QcPanel;
 class CohortTable;
 class BatchPanel;
+class RecipePanel;
 }  // namespace transcura::widgets
 
 namespace transcura::shell {
 
 class BatchController;
+class CurationController;
 class EmbeddingController;
 class ErrorReporter;
+class ExportAction;
 class ExportPlotAction;
 class OpenAction;
 class PipelineController;
@@ -52,6 +55,10 @@ public:
     BatchController* batchController() const { return batch_controller_; }
     SessionAction* sessionActions() const { return session_; }
     QDockWidget* batchDock() const { return batch_dock_; }
+    widgets::RecipePanel* recipePanel() const { return recipe_panel_; }
+    CurationController* curation() const { return curation_; }
+    ExportAction* exportCuratedAction() const { return export_curated_; }
+    QDockWidget* curationDock() const { return curation_dock_; }
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -81,6 +88,12 @@ private:
     QDockWidget* batch_dock_ = nullptr;
     BatchController* batch_controller_ = nullptr;
     SessionAction* session_ = nullptr;
+    // Curation (recipe panel dock, undo/redo, export): see curation_dock.cpp.
+    void buildCuration();
+    widgets::RecipePanel* recipe_panel_ = nullptr;
+    QDockWidget* curation_dock_ = nullptr;
+    CurationController* curation_ = nullptr;
+    ExportAction* export_curated_ = nullptr;
 };
 
 }  // namespace transcura::shell

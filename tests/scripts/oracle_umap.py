@@ -3,13 +3,15 @@
 embeddings float64 (n x d, row-major), neighbour indices int64 (n x k), distances float64.
 Each command prints one JSON object.
 
-  prepare DATASET OUTDIR [K]   DATASET kang (obsm X_pca of kang2018_ifnb_2000.h5ad) or pbmc
+  prepare DATASET OUTDIR [K [SEED]]
+                               DATASET kang (obsm X_pca of kang2018_ifnb_2000.h5ad) or pbmc
                                (harmonypy pbmc3500 PCs). Writes pcs.bin, the exact kNN
                                (sklearn, the cell itself first, K = 15) as knn_idx.bin /
                                knn_dist.bin, umap-learn's smooth_knn_dist (sigmas.bin, rhos.bin)
                                and fuzzy_simplicial_set on that kNN as CSR (fuzzy_indptr.bin
                                int64, fuzzy_indices.bin int64, fuzzy_data.bin float64); prints
-                               n, d, find_ab_params(1, 0.5) and the result of `reference`.
+                               n, d, find_ab_params(1, 0.5) and, given SEED, the result of
+                               `reference OUTDIR SEED` under "reference".
   reference OUTDIR SEED        umap-learn on the same kNN as scanpy.tl.umap runs it
                                (fuzzy_simplicial_set + simplicial_set_embedding, min_dist 0.5,
                                spectral init, random_state SEED): trustworthiness (k 15) on
@@ -62,7 +64,7 @@ def exact_knn(pcs, k):
     return idx.astype(np.int64), dist.astype(np.float64)
 
 
-def cmd_prepare(dataset, outdir, k=15):
+def cmd_prepare(dataset, outdir, k=15, seed=None):
     from umap.umap_ import find_ab_params, fuzzy_simplicial_set, smooth_knn_dist
     k = int(k)
     pcs = load_pcs(dataset)
@@ -81,8 +83,11 @@ def cmd_prepare(dataset, outdir, k=15):
     graph.indices.astype("<i8").tofile(os.path.join(outdir, "fuzzy_indices.bin"))
     graph.data.astype("<f8").tofile(os.path.join(outdir, "fuzzy_data.bin"))
     a, b = find_ab_params(1.0, 0.5)
-    return {"n": int(pcs.shape[0]), "d": int(pcs.shape[1]), "k": k, "nnz": int(graph.nnz),
-            "a": float(a), "b": float(b)}
+    out = {"n": int(pcs.shape[0]), "d": int(pcs.shape[1]), "k": k, "nnz": int(graph.nnz),
+           "a": float(a), "b": float(b)}
+    if seed is not None:  # the reference layout in the same process: numba compiles once
+        out["reference"] = cmd_reference(outdir, seed)
+    return out
 
 
 def trust(pcs, layout):

@@ -23,7 +23,12 @@ struct UmapLayout::State {
     CsrMatrix graph;
     EpochSchedule schedule;
     SgdParameters params;
-    DenseD layout, scratch;
+    DenseD layout;                     // what layout() shows, refreshed after each run()
+    std::vector<float> current, next;  // the SGD's working positions (float, as umap-learn)
+
+    void publish() {
+        for (size_t v = 0; v < current.size(); ++v) layout.values[v] = current[v];
+    }
 };
 
 namespace {
@@ -84,7 +89,9 @@ void UmapLayout::initialize() {
     if (o.negative_sample_rate == 0) s.params.gamma = 0.0;  // no repulsion at all
     s.graph = std::move(graph);
     s.layout = std::move(init.layout);
-    s.scratch = s.layout;
+    s.current.assign(s.layout.values.begin(), s.layout.values.end());
+    s.next = s.current;
+    s.publish();  // the float-rounded start, so that layout() matches what the epochs start from
     s.spectral_used = init.spectral;
     s.knn = NeighborLists();
     s.epoch = 0;
@@ -98,15 +105,23 @@ int UmapLayout::run(int epochs) {
     const int target = std::min(s.n_epochs, s.epoch + std::max(0, epochs));
     const int report_every = std::max(1, s.n_epochs / 100);
     const int threads = control.threads();
+    const int dim = static_cast<int>(s.layout.n_cols);
     while (s.epoch < target) {
         // Between epochs only: a cancelled run leaves a complete layout that can be resumed.
-        control.check();
-        engine::umap_detail::run_epoch(s.schedule, s.params, s.epoch, s.layout, s.scratch, threads);
-        std::swap(s.layout, s.scratch);
+        if (control.cancel && control.cancel->cancelled()) {
+            s.publish();
+            throw Cancelled();
+        }
+        engine::umap_detail::run_epoch(s.schedule, s.params, s.epoch, dim, s.current.data(),
+                                       s.next.data(), threads);
+        std::swap(s.current, s.next);
         ++s.epoch;
-        if (s.epoch % report_every == 0 || s.epoch == s.n_epochs)
+        if (s.epoch % report_every == 0 || s.epoch == s.n_epochs) {
+            if (control.progress) s.publish();  // a live view may draw it from the callback
             control.report(static_cast<double>(s.epoch) / s.n_epochs, "UMAP: optimising layout");
+        }
     }
+    s.publish();
     return s.epoch;
 }
 

@@ -47,11 +47,11 @@ struct SgdParameters {
 /// when n_epochs <= 10) and sets up the sampling schedule.
 EpochSchedule make_schedule(const CsrMatrix& graph, int n_epochs, double negative_sample_rate);
 
-/// One epoch (0-based `epoch`) of SGD: reads `current`, writes `next` (same shape). Each
-/// vertex is updated by its own edges only, against the other vertices' positions at the start
-/// of the epoch, with a random stream per (epoch, vertex): the result does not depend on the
-/// thread count or scheduling. Does not poll for cancellation.
-void run_epoch(EpochSchedule& schedule, const SgdParameters& params, int epoch,
-               const DenseD& current, DenseD& next, int num_threads);
+/// One epoch (0-based `epoch`) of SGD on n_vertices x dim (2 or 3) float positions: reads
+/// `current`, writes `next`. Each vertex is updated by its own edges only, against the other
+/// vertices' positions at the start of the epoch, with a random stream per (epoch, vertex): the
+/// result does not depend on the thread count or scheduling. Does not poll for cancellation.
+void run_epoch(EpochSchedule& schedule, const SgdParameters& params, int epoch, int dim,
+               const float* current, float* next, int num_threads);
 
 }  // namespace transcura::engine::umap_detail

@@ -18,8 +18,12 @@
 //  - within an epoch, a vertex moves sequentially through its own updates (like umap-learn),
 //    against the other vertices' positions at the start of the epoch (Jacobi-style double
 //    buffering), so vertices can be processed in any order on any number of threads.
-//  - negative samples come from a random stream per (seed, epoch, vertex).
+//  - negative samples come from a random stream per (seed, epoch, vertex); the repulsive steps
+//    of one edge's negative samples are computed from the same position and summed (see below).
 // Same seed => bit-identical layout, whatever the thread count.
+//
+// Arithmetic is single precision, as umap-learn's (float32 layout, numba fastmath), with x^b
+// from short polynomials instead of libm's pow, which took 60% of the time.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -29,93 +33,98 @@
 #include "engine/random.hpp"
 #include "engine/umap_internal.hpp"
 
+// GCC's default -ftrapping-math keeps the selects of the negative-sample loop as branches, so
+// the loop is not vectorised; the code below never relies on floating-point exception flags.
+// (Only functions defined after this line are affected; the hot loop calls no library code.)
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-trapping-math")
+#endif
+
 namespace transcura::engine::umap_detail {
 namespace {
 
-constexpr double kGradientClip = 4.0;
-constexpr double kAttractionScale = 2.0;
+constexpr float kGradientClip = 4.0f;
+constexpr float kAttractionScale = 2.0f;
+/// Negative samples gathered before their steps are computed together.
+constexpr int kBatch = 16;
 
-inline double clip(double v) {
-    return std::min(kGradientClip, std::max(-kGradientClip, v));
+inline float clip(float v) {
+    v = v < -kGradientClip ? -kGradientClip : v;
+    return v > kGradientClip ? kGradientClip : v;
 }
 
-// x^b for x > 0 as 2^(b log2 x), with short polynomials instead of libm's pow (which took 60% of
-// the epoch time). Relative error below 1e-9, far under what the SGD notices; plain arithmetic,
-// so the result is the same on every run.
-inline double fast_log2(double x) {
-    uint64_t bits;
-    std::memcpy(&bits, &x, sizeof bits);
-    int64_t exponent = static_cast<int64_t>((bits >> 52) & 0x7FF) - 1023;
-    bits = (bits & 0x000FFFFFFFFFFFFFull) | 0x3FF0000000000000ull;  // mantissa in [1, 2)
-    double m;
-    std::memcpy(&m, &bits, sizeof m);
-    if (m > 1.4142135623730951) {  // centre on 1: m in [sqrt(1/2), sqrt(2))
-        m *= 0.5;
-        ++exponent;
-    }
-    // ln m = 2 atanh(t), t = (m - 1) / (m + 1), |t| < 0.1716.
-    const double t = (m - 1.0) / (m + 1.0);
-    const double t2 = t * t;
-    const double ln_m =
-        t * (2.0 + t2 * (2.0 / 3.0 + t2 * (2.0 / 5.0 + t2 * (2.0 / 7.0 + t2 * (2.0 / 9.0)))));
-    return static_cast<double>(exponent) + ln_m * 1.4426950408889634;
+inline float as_float(int32_t bits) {
+    float f;
+    std::memcpy(&f, &bits, sizeof f);
+    return f;
+}
+inline int32_t as_bits(float f) {
+    int32_t bits;
+    std::memcpy(&bits, &f, sizeof bits);
+    return bits;
 }
 
-inline double fast_exp2(double y) {
-    y = std::min(1000.0, std::max(-1000.0, y));
-    const int64_t whole = static_cast<int64_t>(y + 1024.5) - 1024;           // round to nearest
-    const double f = (y - static_cast<double>(whole)) * 0.6931471805599453;  // |f| <= ln(2) / 2
-    // e^f, Taylor to degree 9: remainder below 3e-11 for |f| <= 0.347.
-    const double e =
-        1.0 +
-        f * (1.0 +
-             f * (1.0 / 2 +
-                  f * (1.0 / 6 +
-                       f * (1.0 / 24 +
-                            f * (1.0 / 120 +
-                                 f * (1.0 / 720 + f * (1.0 / 5040 + f * (1.0 / 40320 +
-                                                                         f * (1.0 / 362880)))))))));
-    const uint64_t bits = static_cast<uint64_t>(whole + 1023) << 52;
-    double scale;
-    std::memcpy(&scale, &bits, sizeof scale);
-    return e * scale;
-}
-
-inline double fast_pow(double x, double b) {
-    return fast_exp2(b * fast_log2(std::max(x, 1e-300)));
+/// x^b = 2^(b log2 x) for x > 0, relative error ~1e-7 (float rounding). Branch-free so that GCC
+/// vectorises the negative-sample loop with plain SSE2.
+inline float fast_pow(float x, float b) {
+    x = x < 1e-30f ? 1e-30f : x;
+    const int32_t bits = as_bits(x);
+    int32_t exponent = ((bits >> 23) & 0xFF) - 127;
+    float m = as_float((bits & 0x007FFFFF) | 0x3F800000);  // mantissa in [1, 2)
+    // Centre on 1: [sqrt(1/2), sqrt(2)). Selects of computed values only, no conditional
+    // arithmetic, so that GCC can if-convert under its default -ftrapping-math.
+    const bool high = m > 1.41421356f;
+    m *= high ? 0.5f : 1.0f;
+    exponent += static_cast<int32_t>(high);
+    // ln m = 2 atanh(t), t = (m - 1) / (m + 1), |t| < 0.1716: error below float rounding.
+    const float t = (m - 1.0f) / (m + 1.0f);
+    const float t2 = t * t;
+    const float ln_m = t * (2.0f + t2 * (0.6666667f + t2 * (0.4f + t2 * 0.2857143f)));
+    float y = b * (static_cast<float>(exponent) + ln_m * 1.44269504f);
+    y = y < -126.0f ? -126.0f : (y > 126.0f ? 126.0f : y);
+    const int32_t whole = static_cast<int32_t>(y + 127.5f) - 127;    // round to nearest
+    const float f = (y - static_cast<float>(whole)) * 0.693147181f;  // |f| <= ln(2) / 2
+    // e^f, Taylor to degree 6: remainder below 1.2e-7 for |f| <= 0.347.
+    const float e =
+        1.0f +
+        f * (1.0f + f * (0.5f + f * (0.16666667f +
+                                     f * (0.041666668f + f * (0.008333334f + f * 0.0013888889f)))));
+    return e * as_float((whole + 127) << 23);
 }
 
 template <int Dim>
-void run_epoch_fixed(EpochSchedule& s, const SgdParameters& p, int epoch, const DenseD& current,
-                     DenseD& next, int num_threads) {
+void run_epoch_fixed(EpochSchedule& s, const SgdParameters& p, int epoch, const float* pos,
+                     float* out, int num_threads) {
     const double n = static_cast<double>(epoch);
-    const double alpha = p.initial_alpha * (1.0 - n / static_cast<double>(s.n_epochs));
-    const double a = p.a, b = p.b;
-    const double attract_coeff = -2.0 * a * b;
-    const double repel_coeff = 2.0 * p.gamma * b;
+    const float alpha =
+        static_cast<float>(p.initial_alpha * (1.0 - n / static_cast<double>(s.n_epochs)));
+    const float a = static_cast<float>(p.a), b = static_cast<float>(p.b);
+    const float attract_coeff = static_cast<float>(-2.0 * p.a * p.b);
+    const float repel_coeff = static_cast<float>(2.0 * p.gamma * p.b);
     const uint64_t n_vertices = static_cast<uint64_t>(s.n_vertices);
     uint64_t epoch_state = p.seed ^ (0xA24BAED4963EE407ull * (static_cast<uint64_t>(epoch) + 1));
     const uint64_t epoch_seed = splitmix64(epoch_state);
-    const double* pos = current.values.data();
-    double* out = next.values.data();
 
     RunControl control;
     control.num_threads = num_threads;
     const Chunking chunks = make_chunks(s.n_vertices, 512);
     for_chunks(chunks, control, [&](int64_t, int64_t begin, int64_t end) {
+        // The gathered negative samples, one array per axis (vectorisable loops).
+        alignas(16) float far[Dim][kBatch];
+        alignas(16) float step[Dim][kBatch];
         for (int64_t i = begin; i < end; ++i) {
-            double self[Dim];
+            float self[Dim];
             for (int d = 0; d < Dim; ++d) self[d] = pos[i * Dim + d];
             bool seeded = false;
             Rng rng(0);
             for (int64_t edge = s.head_ptr[i]; edge < s.head_ptr[i + 1]; ++edge) {
                 if (s.epoch_of_next_sample[edge] > n) continue;
-                const double* other = pos + static_cast<int64_t>(s.tail[edge]) * Dim;
-                double d2 = 0;
+                const float* other = pos + static_cast<int64_t>(s.tail[edge]) * Dim;
+                float d2 = 0;
                 for (int d = 0; d < Dim; ++d) d2 += (self[d] - other[d]) * (self[d] - other[d]);
-                if (d2 > 0.0) {
-                    const double pb = fast_pow(d2, b);
-                    const double coeff = attract_coeff * (pb / d2) / (a * pb + 1.0);
+                if (d2 > 0.0f) {
+                    const float pb = fast_pow(d2, b);
+                    const float coeff = attract_coeff * (pb / d2) / (a * pb + 1.0f);
                     for (int d = 0; d < Dim; ++d)
                         self[d] += kAttractionScale * alpha * clip(coeff * (self[d] - other[d]));
                 }
@@ -124,31 +133,42 @@ void run_epoch_fixed(EpochSchedule& s, const SgdParameters& p, int epoch, const 
                 const double per_negative = s.epochs_per_sample[edge] / p.negative_sample_rate;
                 const int n_negative =
                     static_cast<int>((n - s.epoch_of_next_negative_sample[edge]) / per_negative);
-                if (n_negative > 0 && !seeded) {
+                s.epoch_of_next_negative_sample[edge] += n_negative * per_negative;
+                if (n_negative <= 0) continue;
+                if (!seeded) {
                     rng = Rng(epoch_seed, static_cast<uint64_t>(i));
                     seeded = true;
                 }
                 // The negative samples of one edge push from the same position and their steps
-                // are summed: independent computations the CPU overlaps, instead of a chain of
-                // dependent pow/divide latencies (the steps are small; their order is second
-                // order).
-                double push[Dim] = {};
-                for (int q = 0; q < n_negative; ++q) {
-                    const int64_t k = static_cast<int64_t>(rng.below(n_vertices));
-                    if (k == i) continue;
-                    const double* far = pos + k * Dim;
-                    double f2 = 0;
-                    for (int d = 0; d < Dim; ++d) f2 += (self[d] - far[d]) * (self[d] - far[d]);
-                    if (!(f2 > 0.0)) {
-                        // Coincident points: umap-learn pushes by the clip value on every axis.
-                        for (int d = 0; d < Dim; ++d) push[d] += kGradientClip;
-                        continue;
+                // are summed: independent computations the CPU overlaps (and SSE2 does four at
+                // a time), instead of a chain of dependent divisions. The steps are small;
+                // their order is second order.
+                float push[Dim] = {};
+                int remaining = n_negative;
+                while (remaining > 0) {
+                    int m = 0;
+                    for (; remaining > 0 && m < kBatch; --remaining) {
+                        const int64_t k = static_cast<int64_t>(rng.below(n_vertices));
+                        if (k == i) continue;
+                        for (int d = 0; d < Dim; ++d) far[d][m] = pos[k * Dim + d];
+                        ++m;
                     }
-                    const double coeff = repel_coeff / ((0.001 + f2) * (a * fast_pow(f2, b) + 1.0));
-                    for (int d = 0; d < Dim; ++d) push[d] += clip(coeff * (self[d] - far[d]));
+                    for (int j = 0; j < m; ++j) {
+                        float f2 = 0;
+                        for (int d = 0; d < Dim; ++d)
+                            f2 += (self[d] - far[d][j]) * (self[d] - far[d][j]);
+                        const float coeff =
+                            repel_coeff / ((0.001f + f2) * (a * fast_pow(f2, b) + 1.0f));
+                        // Coincident points: umap-learn pushes by the clip value on every axis.
+                        for (int d = 0; d < Dim; ++d) {
+                            const float g = clip(coeff * (self[d] - far[d][j]));
+                            step[d][j] = f2 > 0.0f ? g : kGradientClip;
+                        }
+                    }
+                    for (int j = 0; j < m; ++j)
+                        for (int d = 0; d < Dim; ++d) push[d] += step[d][j];
                 }
                 for (int d = 0; d < Dim; ++d) self[d] += alpha * push[d];
-                s.epoch_of_next_negative_sample[edge] += n_negative * per_negative;
             }
             for (int d = 0; d < Dim; ++d) out[i * Dim + d] = self[d];
         }
@@ -184,9 +204,9 @@ EpochSchedule make_schedule(const CsrMatrix& graph, int n_epochs, double negativ
     return s;
 }
 
-void run_epoch(EpochSchedule& schedule, const SgdParameters& params, int epoch,
-               const DenseD& current, DenseD& next, int num_threads) {
-    if (current.n_cols == 2) {
+void run_epoch(EpochSchedule& schedule, const SgdParameters& params, int epoch, int dim,
+               const float* current, float* next, int num_threads) {
+    if (dim == 2) {
         run_epoch_fixed<2>(schedule, params, epoch, current, next, num_threads);
     } else {
         run_epoch_fixed<3>(schedule, params, epoch, current, next, num_threads);

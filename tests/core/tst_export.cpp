@@ -151,6 +151,7 @@ private slots:
             total += names.size();
             seen.insert(names.begin(), names.end());
             QCOMPARE(o["n_vars"].toInt(), oracle["var_names"].toArray().size());
+            QVERIFY(o["var_names"].toArray() == oracle["var_names"].toArray());
             for (const char* column : {"stim", "n_counts", "n_genes_by_counts", "pct_counts_mt", "total_counts"})
                 QVERIFY2(contains(o["obs_columns"].toArray(), column), column);
             QVERIFY(contains(o["var_columns"].toArray(), "n_cells"));
@@ -269,6 +270,7 @@ private slots:
             const QJsonObject subset = checked["outputs"].toObject()["subset"].toObject();
             QVERIFY2(strings(subset["obs_names"].toArray()) == expected, qPrintable(format));
             QCOMPARE(subset["n_vars"].toInt(), 765);
+            QVERIFY2(subset["var_names"].toArray() == oracle["var_names"].toArray(), qPrintable(format));
             QVERIFY2(contains(subset["obs_columns"].toArray(), "bulk_labels"), qPrintable(format));
             QVERIFY2(contains(subset["obs_columns"].toArray(), "percent_mito"), qPrintable(format));
             if (format == "h5ad") {

@@ -44,7 +44,8 @@ def read_output(outdir, entry, fmt):
         total = float(X.sum())
         return {"n_obs": a.n_obs, "n_vars": a.n_vars, "obs_columns": list(a.obs.columns),
                 "var_columns": list(a.var.columns), "obsm": sorted(a.obsm.keys()),
-                "obs_names": list(a.obs_names), "obs": a.obs, "sum": total}
+                "obs_names": list(a.obs_names), "var_names": list(a.var_names), "obs": a.obs,
+                "sum": total}
     if fmt == "loom":
         import loompy
         with loompy.connect(path, "r", validate=False) as ds:
@@ -52,18 +53,21 @@ def read_output(outdir, entry, fmt):
                     "obs_columns": sorted(k for k in ds.ca.keys() if k != "CellID"),
                     "var_columns": sorted(k for k in ds.ra.keys() if k != "Gene"),
                     "obsm": [], "obs_names": [str(x) for x in ds.ca["CellID"]],
+                    "var_names": [str(x) for x in ds.ra["Gene"]],
                     "obs": pd.DataFrame({k: ds.ca[k] for k in ds.ca.keys() if ds.ca[k].ndim == 1}),
                     "sum": float(ds[:, :].sum())}
     if fmt == "mtx":
         import scipy.io
         m = scipy.io.mmread(os.path.join(path, "matrix.mtx.gz"))
         barcodes = pd.read_csv(os.path.join(path, "barcodes.tsv.gz"), header=None, sep="\t")[0]
+        features = pd.read_csv(os.path.join(path, "features.tsv.gz"), header=None, sep="\t")[1]
         obs = pd.read_csv(os.path.join(path, "obs.csv"), index_col=0)
         var = pd.read_csv(os.path.join(path, "var.csv"), index_col=0)
         if list(obs.index.astype(str)) != list(barcodes.astype(str)):
             raise SystemExit("obs.csv and barcodes disagree")
         return {"n_obs": int(m.shape[1]), "n_vars": int(m.shape[0]), "obs_columns": list(obs.columns),
                 "var_columns": list(var.columns), "obsm": [], "obs_names": list(barcodes.astype(str)),
+                "var_names": list(features.astype(str)),
                 "obs": obs, "sum": float(m.sum())}
     if fmt == "csv":
         table = pd.read_csv(path, index_col=0)
@@ -74,7 +78,8 @@ def read_output(outdir, entry, fmt):
             raise SystemExit("obs.csv and the matrix rows disagree")
         return {"n_obs": int(table.shape[0]), "n_vars": int(table.shape[1]),
                 "obs_columns": list(obs.columns), "var_columns": list(var.columns), "obsm": [],
-                "obs_names": list(table.index.astype(str)), "obs": obs,
+                "obs_names": list(table.index.astype(str)), "var_names": list(table.columns.astype(str)),
+                "obs": obs,
                 "sum": float(table.to_numpy().sum())}
     raise SystemExit(f"unknown format {fmt}")
 

@@ -261,6 +261,7 @@ ExportPlan plan_export(std::shared_ptr<const Cohort> cohort, const Recipe& recip
     plan.applied = apply_recipe(input_cohort, recipe, recipe_options);
     control.check();
     if (plan.applied.view.n_obs() == 0) throw InvalidArgument("the recipe removes every cell");
+    if (plan.applied.view.n_vars() == 0) throw InvalidArgument("the recipe removes every gene");
 
     control.report(0.3, "splitting");
     if (options.split) {

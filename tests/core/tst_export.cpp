@@ -397,7 +397,11 @@ private slots:
             if (cancel_once && what.rfind("writing validation", 0) == 0) token.cancel(), cancel_once = false;
         };
         const Recipe recipe = Recipe::parse(R"({"steps": [{"type": "threshold", "column": "total_counts", "min": 500}]})");
+        options.add_qc_columns = true;
         ExportPlan plan = plan_export(cohort, recipe, options);
+        QVERIFY(!cohort->obs.contains("pct_counts_ribo"));
+        QVERIFY(plan.applied.cohort->obs.contains("pct_counts_ribo"));  // --add-qc
+        QVERIFY(plan.manifest_preview["parameters"]["add_qc_columns"].get<bool>());
         QVERIFY(plan.manifest_preview["outputs"]["train"]["sha256"].is_null());
         QCOMPARE(plan.manifest_preview["outputs"]["train"]["n_obs"].get<int64_t>(), plan.splits.size(0));
         QVERIFY_THROWS_EXCEPTION(Cancelled, write_export(plan, options));

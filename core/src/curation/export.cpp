@@ -120,7 +120,7 @@ std::vector<std::string> output_names_for(const ExportOptions& options) {
         names.push_back(options.subset_name);
     for (const auto& name : names)
         if (name.empty() || name.find('/') != std::string::npos || name == "." || name == ".." ||
-            name == "manifest" || name.front() == '.')
+            name == "manifest" || name == kManifestName || name.front() == '.')
             throw InvalidArgument("'" + name + "' cannot name an output file");
     return names;
 }
@@ -251,7 +251,10 @@ ExportPlan plan_export(std::shared_ptr<const Cohort> cohort, const Recipe& recip
     recipe_options.control = control;
     recipe_options.control.progress = nullptr;
     std::shared_ptr<const Cohort> input_cohort = cohort;
-    if (options.add_qc_columns) {
+    const std::vector<std::string> qc_names = computable_qc_columns(recipe_options.qc);
+    const bool qc_missing = std::any_of(qc_names.begin(), qc_names.end(),
+                                        [&](const auto& name) { return !cohort->obs.contains(name); });
+    if (options.add_qc_columns && qc_missing) {
         check_recipe(recipe, *cohort, recipe_options.qc);  // fail before the copy
         auto augmented = std::make_shared<Cohort>(*cohort);
         add_missing_qc_columns(*augmented, recipe_options.qc, recipe_options.batch_key);

@@ -165,6 +165,23 @@ private slots:
         QVERIFY(serial.data == ours.data);
     }
 
+    void fewerNeighboursUseTheFirstColumns() {
+        NeighborLists narrow;
+        narrow.k = 10;
+        narrow.n_queries = n_;
+        for (int64_t i = 0; i < n_; ++i)
+            for (int j = 0; j < 10; ++j) {
+                narrow.indices.push_back(knn_.row_indices(i)[j]);
+                narrow.distances.push_back(knn_.row_distances(i)[j]);
+            }
+        const CsrMatrix from_narrow = fuzzy_simplicial_set(narrow);
+        const CsrMatrix from_wide = fuzzy_simplicial_set(knn_, 10);
+        QVERIFY(from_narrow.indptr == from_wide.indptr);
+        QVERIFY(from_narrow.indices == from_wide.indices);
+        QVERIFY(from_narrow.data == from_wide.data);
+        QVERIFY(from_wide.nnz() < fuzzy_simplicial_set(knn_).nnz());
+    }
+
     void trustworthinessNotBelowUmapLearn() {
         const QJsonObject reference = info_.value("reference").toObject();
         const double theirs = reference.value("trust").toDouble(-1);

@@ -77,8 +77,13 @@ std::pair<double, double> find_ab_params(double spread, double min_dist);
 int default_umap_epochs(int64_t n_cells);
 
 /// Steppable UMAP: construct, initialize() (fuzzy set + initial layout), then run(epochs) as
-/// many times as wanted; layout() is valid between calls (the GUI draws it live). Each run()
-/// call polls control.cancel (throws Cancelled) and reports control.progress.
+/// many times as wanted; layout() is valid between calls (the GUI draws it live). run() polls
+/// control.cancel between epochs and throws Cancelled with a complete layout of the last
+/// finished epoch (run() may then be called again to resume); it reports control.progress about
+/// 100 times over the whole run, with layout() already updated to the reported epoch.
+/// Running in chunks gives exactly the layout of one run. Not thread-safe: read layout() from
+/// the thread that calls run() (between calls or inside the progress callback) and copy it
+/// there for another thread.
 class UmapLayout {
 public:
     UmapLayout(const NeighborLists& knn, UmapOptions options);

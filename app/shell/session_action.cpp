@@ -17,6 +17,7 @@
 
 #include "batch_controller.hpp"
 #include "batch_panel.hpp"
+#include "curation_controller.hpp"
 #include "embedding_controller.hpp"
 #include "embedding_view.hpp"
 #include "error_reporter.hpp"
@@ -131,7 +132,10 @@ SessionAction::SessionAction(MainWindow* window) : QObject(window), window_(wind
     PipelineController* controller = window_->controller();
     connect(controller, &PipelineController::cohortChanged, this,
             [this](std::shared_ptr<const Cohort>, const QString& path) {
-                if (restoring_ && same_path(path) == same_path(pending_path_)) finishRestore();
+                // After every other view of the new cohort has caught up (they listen to the
+                // same signal, some connected later, e.g. the curation recipe).
+                if (restoring_ && same_path(path) == same_path(pending_path_))
+                    QTimer::singleShot(0, this, &SessionAction::finishRestore);
             });
     connect(controller, &PipelineController::failed, this,
             [this](const QString& path, const QString& stage, const QString& message) {
@@ -207,12 +211,12 @@ QJsonObject SessionAction::capture() const {
     }
     root["selection"] = QJsonObject{{"indices", indices}, {"names", names}};
 
-    QJsonObject thresholds;
-    for (const auto& [metric_key, t] : window_->qcPanel()->thresholds()) {
-        auto bound = [](double v) { return std::isfinite(v) ? QJsonValue(v) : QJsonValue(); };
-        thresholds[metric_key] = QJsonArray{bound(t.lower), bound(t.upper)};
-    }
-    root["qc"] = QJsonObject{{"metric", window_->qcPanel()->metric()}, {"thresholds", thresholds}};
+    // QC thresholds are steps of the curation recipe (the QC lines show them): the recipe is
+    // saved whole, as its own JSON format.
+    root["qc"] = QJsonObject{{"metric", window_->qcPanel()->metric()}};
+    root["recipe"] =
+        QJsonDocument::fromJson(QByteArray::fromStdString(window_->curation()->recipe().to_json().dump()))
+            .object();
 
     widgets::BatchPanel* panel = window_->batchPanel();
     root["batch"] = QJsonObject{{"batch_key", panel->batchKey()},
@@ -368,13 +372,18 @@ void SessionAction::applyView(const QJsonObject& session) {
     cells.erase(std::unique(cells.begin(), cells.end()), cells.end());
     window_->selection()->select(std::move(cells));
 
-    const QJsonObject qc = session.value("qc").toObject();
-    const QJsonObject thresholds = qc.value("thresholds").toObject();
-    for (auto it = thresholds.begin(); it != thresholds.end(); ++it) {
-        const QJsonArray bounds = it.value().toArray();
-        window_->qcPanel()->setThreshold(it.key(), bounds.at(0).toDouble(NAN),
-                                         bounds.at(1).toDouble(NAN));
+    if (session.contains("recipe")) {
+        const QByteArray text = QJsonDocument(session.value("recipe").toObject()).toJson();
+        try {
+            const Recipe recipe = Recipe::parse(text.toStdString(), "session recipe");
+            window_->curation()->replaceRecipe(recipe, tr("Restore Session"));  // no-op if same
+        } catch (const std::exception& e) {
+            window_->errors()->report(tr("Cannot restore the recipe"),
+                                      tr("The session's recipe could not be read."),
+                                      QString::fromUtf8(e.what()));
+        }
     }
+    const QJsonObject qc = session.value("qc").toObject();
     if (!qc.value("metric").toString().isEmpty())
         window_->qcPanel()->setMetric(qc.value("metric").toString());
 

@@ -11,9 +11,13 @@
 
 namespace gui_test {
 
-/// $TRANSCURA_SCREENSHOT_DIR, or <temp>/transcura-screenshots; created on demand.
+/// $TRANSCURA_SCREENSHOT_DIR, or <build dir>/tests/screenshots (each build its own, so parallel
+/// builds do not overwrite each other's); created on demand.
 inline QString screenshot_dir() {
     QString dir = qEnvironmentVariable("TRANSCURA_SCREENSHOT_DIR");
+#ifdef QT_TESTCASE_BUILDDIR
+    if (dir.isEmpty()) dir = QDir(QStringLiteral(QT_TESTCASE_BUILDDIR)).filePath(QStringLiteral("screenshots"));
+#endif
     if (dir.isEmpty()) dir = QDir::temp().filePath(QStringLiteral("transcura-screenshots"));
     QDir().mkpath(dir);
     return dir;

@@ -22,7 +22,8 @@ const QString kKang = "multibatch/kang2018_ifnb_2000/kang2018_ifnb_2000.h5ad";
 const QString kPbmc = "h5ad/scanpy_pbmc68k_reduced/10x_pbmc68k_reduced.2025-11.h5ad";
 
 std::shared_ptr<const Cohort> read_shared(const QString& relative) {
-    return std::make_shared<const Cohort>(read_cohort(test_support::shared_data(relative).toStdString()));
+    return std::make_shared<const Cohort>(
+        read_cohort(test_support::shared_data(relative).toStdString()));
 }
 
 std::vector<std::string> view_obs_names(const ApplyRecipeResults& r) {
@@ -44,7 +45,8 @@ std::vector<std::string> strings(const QJsonArray& array) {
 }
 
 /// Applies `recipe` to `file` with the numpy oracle and compares cells, genes and step counts.
-void compare_with_oracle(const QString& file, const Recipe& recipe, const ApplyRecipeResults& mine) {
+void compare_with_oracle(const QString& file, const Recipe& recipe,
+                         const ApplyRecipeResults& mine) {
     QTemporaryDir dir;
     const QString recipe_path = dir.filePath("recipe.json");
     recipe.save(recipe_path.toStdString());
@@ -70,7 +72,8 @@ void compare_with_oracle(const QString& file, const Recipe& recipe, const ApplyR
 bool any_message_contains(const std::vector<RecipeIssue>& issues, const std::string& text,
                           RecipeIssue::Severity severity = RecipeIssue::Severity::Error) {
     for (const auto& issue : issues)
-        if (issue.severity == severity && issue.message.find(text) != std::string::npos) return true;
+        if (issue.severity == severity && issue.message.find(text) != std::string::npos)
+            return true;
     return false;
 }
 
@@ -147,17 +150,24 @@ private slots:
             }
             return false;
         };
-        QVERIFY(fails_with("{\"steps\": [{\"type\": \"magic\"}]}", "steps[0]: unknown step type 'magic'"));
-        QVERIFY(fails_with("{\"steps\": [{\"type\": \"threshold\", \"min\": 1}, {\"type\": \"threshold\"}]}",
-                           "steps[0]: needs \"column\""));
-        QVERIFY(fails_with("{\"steps\": [{\"type\": \"threshold\", \"column\": \"x\", \"min\": \"high\"}]}",
-                           "\"min\" must be a number"));
-        QVERIFY(fails_with("{\"steps\": [{\"type\": \"include\", \"column\": \"x\"}]}", "needs \"values\""));
-        QVERIFY(fails_with("{\"steps\": [{\"type\": \"selection\", \"embedding\": \"X_umap\", "
-                           "\"polygon\": [[0, 0, 1]]}]}", "[x, y] points"));
+        QVERIFY(fails_with("{\"steps\": [{\"type\": \"magic\"}]}",
+                           "steps[0]: unknown step type 'magic'"));
+        QVERIFY(fails_with(
+            "{\"steps\": [{\"type\": \"threshold\", \"min\": 1}, {\"type\": \"threshold\"}]}",
+            "steps[0]: needs \"column\""));
+        QVERIFY(fails_with(
+            "{\"steps\": [{\"type\": \"threshold\", \"column\": \"x\", \"min\": \"high\"}]}",
+            "\"min\" must be a number"));
+        QVERIFY(fails_with("{\"steps\": [{\"type\": \"include\", \"column\": \"x\"}]}",
+                           "needs \"values\""));
+        QVERIFY(
+            fails_with("{\"steps\": [{\"type\": \"selection\", \"embedding\": \"X_umap\", "
+                       "\"polygon\": [[0, 0, 1]]}]}",
+                       "[x, y] points"));
         QVERIFY(fails_with("{\"steps\": [{\"type\": \"selection\", \"name\": \"s\"}]}",
                            "needs \"cells\" or \"polygon\""));
-        QVERIFY(fails_with("{\"steps\": [{\"type\": \"genes\", \"min_cells\": 2.5}]}", "whole number"));
+        QVERIFY(
+            fails_with("{\"steps\": [{\"type\": \"genes\", \"min_cells\": 2.5}]}", "whole number"));
         QVERIFY(fails_with("[1, 2]", "\"steps\""));
         QVERIFY(fails_with("{\"steps\": [", "not valid JSON"));
     }
@@ -176,15 +186,16 @@ private slots:
         ]})");
         const auto issues = validate_recipe(recipe, *kang);
         QVERIFY(any_message_contains(issues, "step 1 (threshold): obs has no column 'pct_mito'"));
-        QVERIFY(any_message_contains(issues, "step 2 (include): column 'stim' has no category 'INTERFERON'"));
-        QVERIFY(any_message_contains(issues, "obsm has no embedding 'X_umap' (available: 'X_pca')"));
+        QVERIFY(any_message_contains(
+            issues, "step 2 (include): column 'stim' has no category 'INTERFERON'"));
+        QVERIFY(
+            any_message_contains(issues, "obsm has no embedding 'X_umap' (available: 'X_pca')"));
         QVERIFY(any_message_contains(issues, "step 4 (exclude): obs has no column 'cell_type'"));
         QVERIFY(any_message_contains(issues, "'stim' is categorical, not numeric"));
         QVERIFY(any_message_contains(issues, "NOT_A_GENE", RecipeIssue::Severity::Warning));
         QVERIFY(any_message_contains(issues, "above max"));
         // pct_counts_mt is computable: no error for step 6.
-        for (const auto& issue : issues)
-            QVERIFY2(issue.step != 5, issue.message.c_str());
+        for (const auto& issue : issues) QVERIFY2(issue.step != 5, issue.message.c_str());
         try {
             apply_recipe(kang, recipe);
             QFAIL("an invalid recipe was applied");
@@ -217,8 +228,8 @@ private slots:
         const ApplyRecipeResults r = apply_recipe(kang, recipe, options);
         QVERIFY(r.cohort != kang);  // a copy with the QC columns
         QVERIFY(r.cohort->obs.contains("pct_counts_mt"));
-        QVERIFY(std::find(r.computed_columns.begin(), r.computed_columns.end(), "n_genes_by_counts") !=
-                r.computed_columns.end());
+        QVERIFY(std::find(r.computed_columns.begin(), r.computed_columns.end(),
+                          "n_genes_by_counts") != r.computed_columns.end());
         QVERIFY(r.view.n_obs() > 200 && r.view.n_obs() < 1900);
         QVERIFY(r.view.n_vars() > 1000 && r.view.n_vars() < 9000);
         compare_with_oracle(test_support::shared_data(kKang), recipe, r);
@@ -282,13 +293,15 @@ private slots:
         // even on a cohort without the embedding.
         const auto* lasso = recipe.steps[1].as<SelectionStep>();
         const std::vector<std::string> names = cells_in_polygon(*pbmc, "X_umap", lasso->polygon);
-        QCOMPARE(static_cast<int64_t>(names.size()), r.steps[1].cells_removed() +
-                 static_cast<int64_t>(std::count_if(names.begin(), names.end(), [&](const std::string& n) {
-                     const auto& removed0 = r.steps[0].removed_cells;
-                     return std::any_of(removed0.begin(), removed0.end(), [&](int64_t c) {
-                         return pbmc->obs_names[static_cast<size_t>(c)] == n;
-                     });
-                 })));
+        QCOMPARE(static_cast<int64_t>(names.size()),
+                 r.steps[1].cells_removed() +
+                     static_cast<int64_t>(
+                         std::count_if(names.begin(), names.end(), [&](const std::string& n) {
+                             const auto& removed0 = r.steps[0].removed_cells;
+                             return std::any_of(removed0.begin(), removed0.end(), [&](int64_t c) {
+                                 return pbmc->obs_names[static_cast<size_t>(c)] == n;
+                             });
+                         })));
         Recipe resolved = recipe;
         resolved.steps[1].as<SelectionStep>()->cells = names;
         resolved.steps[0].as<SelectionStep>()->cells =
@@ -299,7 +312,8 @@ private slots:
         QVERIFY_THROWS_EXCEPTION(InvalidArgument, apply_recipe(stripped, recipe));
         const ApplyRecipeResults replay = apply_recipe(stripped, Recipe::parse(resolved.dump()));
         QVERIFY(replay.view.cells() == r.view.cells());
-        compare_with_oracle(test_support::shared_data(kPbmc), resolved, apply_recipe(pbmc, resolved));
+        compare_with_oracle(test_support::shared_data(kPbmc), resolved,
+                            apply_recipe(pbmc, resolved));
     }
 
     void simulatedGenesAndUnmatchedNames() {
@@ -314,14 +328,20 @@ private slots:
         chosen.push_back("not-a-cell");
         Recipe recipe;
         SelectionStep drop{"first hundred", "X_umap", {{0, 0}, {1, 0}, {0, 1}}, chosen, false};
-        recipe.steps.push_back({drop});
-        recipe.steps.push_back({ThresholdStep{"pct_counts_mt", std::nullopt, 15.0}});
-        recipe.steps.push_back({CategoryStep{"cell_type", {cohort->obs.find("cell_type")->categories[0]}, false}});
-        recipe.steps.push_back({GeneFilterStep{5, {}, {}, true, true, true}});
+        auto add = [&](auto payload) {
+            RecipeStep step;
+            step.payload = payload;
+            recipe.steps.push_back(step);
+        };
+        add(drop);
+        add(ThresholdStep{"pct_counts_mt", std::nullopt, 15.0});
+        add(CategoryStep{"cell_type", {cohort->obs.find("cell_type")->categories[0]}, false});
+        add(GeneFilterStep{5, {}, {}, true, true, true});
         const auto issues = validate_recipe(recipe, *cohort);
         QVERIFY(any_message_contains(issues, "1 of 102 cells are not in this cohort",
                                      RecipeIssue::Severity::Warning));
-        QVERIFY(any_message_contains(issues, "no embedding 'X_umap'", RecipeIssue::Severity::Warning));
+        QVERIFY(
+            any_message_contains(issues, "no embedding 'X_umap'", RecipeIssue::Severity::Warning));
         ApplyRecipeOptions options;
         options.batch_key = "batch";
         const ApplyRecipeResults r = apply_recipe(cohort, recipe, options);

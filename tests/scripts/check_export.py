@@ -2,12 +2,13 @@
 """Oracle checks for `transcura-cli export` folders and the leakage report.
 
 usage:
-  check_export.py verify OUTDIR [--group-by KEY]
+  check_export.py verify OUTDIR [OUTDIR ...] [--group-by KEY]
       Reads manifest.json and every output with the reference readers (anndata 0.8 for .h5ad,
       loompy for .loom, scipy.io.mmread + pandas for MTX folders, pandas for CSV), recomputes
       every SHA-256 with hashlib and prints JSON:
       {"manifest": {...}, "errors": [...], "outputs": {name: {"n_obs", "n_vars", "obs_columns",
-       "var_columns", "obsm", "obs_names", "sum"}}, "shared_groups": [...], "input_sha256_ok"}
+       "var_columns", "obsm", "obs_names", "var_names", "sum"}}, "shared_groups": [...],
+       "input_sha256_ok"}; with several folders, {OUTDIR: that object}.
   check_export.py knn FILE.h5ad --batch KEY [--n-pcs N] [--k K]
       scikit-learn's KNeighborsClassifier(K) balanced accuracy of KEY from obsm X_pca[:, :N] in
       stratified 5-fold CV, mean and sd over 5 fold seeds: {"balanced_accuracy", "sd"}.
@@ -85,33 +86,38 @@ def read_output(outdir, entry, fmt):
 
 
 def verify(args):
-    manifest = json.load(open(os.path.join(args.outdir, "manifest.json")))
+    results = {outdir: verify_one(outdir, args.group_by) for outdir in args.outdir}
+    json.dump(results[args.outdir[0]] if len(results) == 1 else results, sys.stdout)
+
+
+def verify_one(outdir, group_by):
+    manifest = json.load(open(os.path.join(outdir, "manifest.json")))
     errors = []
     fmt = manifest["parameters"]["format"]
     outputs = {}
     groups = {}
     for name, entry in manifest["outputs"].items():
         for rel, sha in entry["files"].items():
-            actual = sha256(os.path.join(args.outdir, rel))
+            actual = sha256(os.path.join(outdir, rel))
             if actual != sha:
                 errors.append(f"{rel}: sha256 {actual} != manifest {sha}")
         combined = next(iter(entry["files"].values())) if len(entry["files"]) == 1 else folder_sha(entry["files"])
         if combined != entry["sha256"]:
             errors.append(f"{name}: combined sha256 mismatch")
-        data = read_output(args.outdir, entry, fmt)
+        data = read_output(outdir, entry, fmt)
         if data["n_obs"] != entry["n_obs"] or data["n_vars"] != entry["n_vars"]:
             errors.append(f"{name}: shape {data['n_obs']}x{data['n_vars']} != manifest "
                           f"{entry['n_obs']}x{entry['n_vars']}")
-        if args.group_by:
-            for value in set(str(v) for v in data["obs"][args.group_by]):
+        if group_by:
+            for value in set(str(v) for v in data["obs"][group_by]):
                 groups.setdefault(value, set()).add(name)
         obs = data.pop("obs")
         outputs[name] = data
     shared = sorted(g for g, s in groups.items() if len(s) > 1)
     source = manifest["input"]["path"]
     input_ok = os.path.isfile(source) and sha256(source) == manifest["input"]["sha256"]
-    json.dump({"manifest": manifest, "errors": errors, "outputs": outputs,
-               "shared_groups": shared, "input_sha256_ok": input_ok}, sys.stdout)
+    return {"manifest": manifest, "errors": errors, "outputs": outputs, "shared_groups": shared,
+            "input_sha256_ok": input_ok}
 
 
 def knn(args):
@@ -134,7 +140,7 @@ def main():
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="mode", required=True)
     v = sub.add_parser("verify")
-    v.add_argument("outdir")
+    v.add_argument("outdir", nargs="+")
     v.add_argument("--group-by")
     k = sub.add_parser("knn")
     k.add_argument("file")

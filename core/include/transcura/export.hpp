@@ -68,8 +68,8 @@ struct ExportOptions {
 
 /// What the input was: recorded in the manifest.
 struct InputDescription {
-    std::string path;  // absolute
-    int64_t size = -1;  // bytes (-1 = not a file: an in-memory cohort)
+    std::string path;    // absolute
+    int64_t size = -1;   // bytes (-1 = not a file: an in-memory cohort)
     std::string sha256;  // "" when not a file
     std::string format;
     int64_t n_obs = 0, n_vars = 0;
@@ -95,8 +95,8 @@ struct ExportPlan {
 };
 
 struct ExportedOutput {
-    std::string name;  // split name or "subset"
-    std::string path;  // final path
+    std::string name;    // split name or "subset"
+    std::string path;    // final path
     std::string sha256;  // of the file, or folder_sha256 of an MTX folder / CSV file set
     int64_t n_obs = 0, n_vars = 0;
     /// Every file of this output (relative to output_dir) with its own SHA-256.

@@ -53,7 +53,7 @@ struct LeakageOptions {
 struct BatchPredictability {
     std::string split;
     bool computed = false;
-    std::string reason;  // why not computed ("one batch only", "fewer than 10 cells", ...)
+    std::string reason;   // why not computed ("one batch only", "fewer than 10 cells", ...)
     int64_t n_cells = 0;  // cells used
     int n_batches = 0;
     double accuracy = 0, balanced_accuracy = 0;

@@ -61,7 +61,7 @@ struct CategoryStep {
 };
 
 struct GeneFilterStep {
-    int64_t min_cells = 0;  // 0 = no detection filter
+    int64_t min_cells = 0;          // 0 = no detection filter
     std::vector<std::string> keep;  // non-empty: only these genes survive
     std::vector<std::string> drop;
     bool drop_mito = false;  // QC gene set "mt"
@@ -99,9 +99,13 @@ struct RecipeStep {
     bool operator==(const RecipeStep& other) const;
 
     template <typename T>
-    const T* as() const { return std::get_if<T>(&payload); }
+    const T* as() const {
+        return std::get_if<T>(&payload);
+    }
     template <typename T>
-    T* as() { return std::get_if<T>(&payload); }
+    T* as() {
+        return std::get_if<T>(&payload);
+    }
 };
 
 struct Recipe {

@@ -24,10 +24,14 @@ using nlohmann::json;
 
 const char* to_string(ExportFormat format) {
     switch (format) {
-    case ExportFormat::H5ad: return "h5ad";
-    case ExportFormat::Loom: return "loom";
-    case ExportFormat::Mtx: return "mtx";
-    case ExportFormat::Csv: return "csv";
+        case ExportFormat::H5ad:
+            return "h5ad";
+        case ExportFormat::Loom:
+            return "loom";
+        case ExportFormat::Mtx:
+            return "mtx";
+        case ExportFormat::Csv:
+            return "csv";
     }
     return "?";
 }
@@ -63,7 +67,8 @@ namespace {
 std::vector<std::string> files_under(const fs::path& root) {
     std::vector<std::string> names;
     for (const auto& entry : fs::recursive_directory_iterator(root))
-        if (entry.is_regular_file()) names.push_back(fs::relative(entry.path(), root).generic_string());
+        if (entry.is_regular_file())
+            names.push_back(fs::relative(entry.path(), root).generic_string());
     std::sort(names.begin(), names.end());
     return names;
 }
@@ -97,10 +102,14 @@ namespace {
 
 std::string output_file_name(const std::string& name, ExportFormat format) {
     switch (format) {
-    case ExportFormat::H5ad: return name + ".h5ad";
-    case ExportFormat::Loom: return name + ".loom";
-    case ExportFormat::Mtx: return name;
-    case ExportFormat::Csv: return name + ".csv";
+        case ExportFormat::H5ad:
+            return name + ".h5ad";
+        case ExportFormat::Loom:
+            return name + ".loom";
+        case ExportFormat::Mtx:
+            return name;
+        case ExportFormat::Csv:
+            return name + ".csv";
     }
     return name;
 }
@@ -189,7 +198,8 @@ LeakageOptions effective_leakage(const ExportOptions& options) {
 json counts_json(const ExportPlan& plan, const std::string& batch_key) {
     const CohortView& view = plan.applied.view;
     json per_split = json::object();
-    for (size_t s = 0; s < plan.splits.names.size(); ++s) per_split[plan.splits.names[s]] = plan.splits.size(s);
+    for (size_t s = 0; s < plan.splits.names.size(); ++s)
+        per_split[plan.splits.names[s]] = plan.splits.size(s);
     json out = {{"n_obs", view.n_obs()}, {"n_vars", view.n_vars()}, {"per_split", per_split}};
     if (batch_key.empty()) {
         out["per_batch"] = nullptr;
@@ -200,10 +210,12 @@ json counts_json(const ExportPlan& plan, const std::string& batch_key) {
     const std::vector<int32_t> codes = batch_codes(view.parent(), batch_key, &names);
     names.push_back("(missing)");
     const size_t n_batches = names.size();
-    std::vector<std::vector<int64_t>> counts(plan.splits.names.size(), std::vector<int64_t>(n_batches, 0));
+    std::vector<std::vector<int64_t>> counts(plan.splits.names.size(),
+                                             std::vector<int64_t>(n_batches, 0));
     for (size_t p = 0; p < view.cells().size(); ++p) {
         const int32_t c = codes[static_cast<size_t>(view.cells()[p])];
-        ++counts[static_cast<size_t>(plan.splits.assignment[p])][c < 0 ? n_batches - 1 : static_cast<size_t>(c)];
+        ++counts[static_cast<size_t>(plan.splits.assignment[p])]
+                [c < 0 ? n_batches - 1 : static_cast<size_t>(c)];
     }
     json per_batch = json::object(), per_split_batch = json::object();
     for (size_t b = 0; b < n_batches; ++b) {
@@ -234,10 +246,12 @@ ExportPlan plan_export(std::shared_ptr<const Cohort> cohort, const Recipe& recip
         throw InvalidArgument("batch key '" + options.batch_key + "' is not an obs column");
     ExportPlan plan;
     plan.output_names = output_names_for(options);
-    for (const auto& name : plan.output_names) plan.output_files.push_back(output_file_name(name, options.format));
+    for (const auto& name : plan.output_names)
+        plan.output_files.push_back(output_file_name(name, options.format));
     refuse_existing(options, plan.output_files);
     if (input.n_obs == 0 && input.n_vars == 0) {
-        input.path = cohort->source_path.empty() ? std::string() : fs::absolute(cohort->source_path).string();
+        input.path = cohort->source_path.empty() ? std::string()
+                                                 : fs::absolute(cohort->source_path).string();
         input.format = cohort->source_format;
         input.n_obs = cohort->n_obs();
         input.n_vars = cohort->n_vars();
@@ -252,8 +266,9 @@ ExportPlan plan_export(std::shared_ptr<const Cohort> cohort, const Recipe& recip
     recipe_options.control.progress = nullptr;
     std::shared_ptr<const Cohort> input_cohort = cohort;
     const std::vector<std::string> qc_names = computable_qc_columns(recipe_options.qc);
-    const bool qc_missing = std::any_of(qc_names.begin(), qc_names.end(),
-                                        [&](const auto& name) { return !cohort->obs.contains(name); });
+    const bool qc_missing = std::any_of(qc_names.begin(), qc_names.end(), [&](const auto& name) {
+        return !cohort->obs.contains(name);
+    });
     if (options.add_qc_columns && qc_missing) {
         check_recipe(recipe, *cohort, recipe_options.qc);  // fail before the copy
         auto augmented = std::make_shared<Cohort>(*cohort);
@@ -289,14 +304,15 @@ ExportPlan plan_export(std::shared_ptr<const Cohort> cohort, const Recipe& recip
                                          {"n_obs", plan.splits.size(s)},
                                          {"n_vars", plan.applied.view.n_vars()},
                                          {"files", nullptr}};
-    json parameters = {{"format", to_string(options.format)},
-                       {"batch_key", options.batch_key.empty() ? json(nullptr) : json(options.batch_key)},
-                       {"split", split_parameters(options)},
-                       {"leakage", leakage_parameters(leakage_options)},
-                       {"qc", qc_parameters(recipe_options.qc)},
-                       {"add_qc_columns", options.add_qc_columns},
-                       {"compression", options.compression},
-                       {"subset_name", options.subset_name}};
+    json parameters = {
+        {"format", to_string(options.format)},
+        {"batch_key", options.batch_key.empty() ? json(nullptr) : json(options.batch_key)},
+        {"split", split_parameters(options)},
+        {"leakage", leakage_parameters(leakage_options)},
+        {"qc", qc_parameters(recipe_options.qc)},
+        {"add_qc_columns", options.add_qc_columns},
+        {"compression", options.compression},
+        {"subset_name", options.subset_name}};
     plan.manifest_preview = {{"manifest_version", 1},
                              {"software", {{"name", "transcura"}, {"version", TRANSCURA_VERSION}}},
                              {"input", plan.input.to_json()},
@@ -340,17 +356,29 @@ void write_frame_csv(const fs::path& path, const std::string& index_name,
     std::ofstream out(path, std::ios::binary);
     if (!out) throw IoError(path.string() + ": cannot write");
     std::string line = csv_field(index_name);
-    for (const auto& column : frame.columns) { line += ','; line += csv_field(column.name); }
+    for (const auto& column : frame.columns) {
+        line += ',';
+        line += csv_field(column.name);
+    }
     if (matrices)
         for (const auto& [key, m] : *matrices)
-            for (int64_t c = 0; c < m.n_cols; ++c) { line += ','; line += csv_field(key + "_" + std::to_string(c + 1)); }
+            for (int64_t c = 0; c < m.n_cols; ++c) {
+                line += ',';
+                line += csv_field(key + "_" + std::to_string(c + 1));
+            }
     out << line << "\n";
     for (size_t r = 0; r < names.size(); ++r) {
         line = csv_field(names[r]);
-        for (const auto& column : frame.columns) { line += ','; line += csv_field(column.text(r)); }
+        for (const auto& column : frame.columns) {
+            line += ',';
+            line += csv_field(column.text(r));
+        }
         if (matrices)
             for (const auto& [key, m] : *matrices)
-                for (int64_t c = 0; c < m.n_cols; ++c) { line += ','; line += number_text(m(static_cast<int64_t>(r), c)); }
+                for (int64_t c = 0; c < m.n_cols; ++c) {
+                    line += ',';
+                    line += number_text(m(static_cast<int64_t>(r), c));
+                }
         out << line << "\n";
     }
     if (!out.flush()) throw IoError(path.string() + ": write failed");
@@ -400,7 +428,8 @@ private:
 void move_into_place(const fs::path& from, const fs::path& to, bool overwrite) {
     std::error_code error;
     if (fs::exists(to, error)) {
-        if (!overwrite) throw IoError(to.string() + ": already exists (pass --overwrite to replace it)");
+        if (!overwrite)
+            throw IoError(to.string() + ": already exists (pass --overwrite to replace it)");
         if (fs::is_directory(to, error)) {
             const fs::path aside = to.string() + ".transcura-old-" + unique_suffix();
             fs::rename(to, aside, error);
@@ -447,22 +476,28 @@ ExportResults write_export(const ExportPlan& plan, const ExportOptions& options)
         write_options.overwrite = true;
         write_options.compression = options.compression;
         switch (options.format) {
-        case ExportFormat::H5ad: write_cohort(cohort, target.string(), Format::H5ad, write_options); break;
-        case ExportFormat::Loom: write_cohort(cohort, target.string(), Format::Loom, write_options); break;
-        case ExportFormat::Mtx:
-            write_cohort(cohort, target.string() + "/", Format::TenxMtx, write_options);
-            write_frame_csv(target / "obs.csv", "obs_names", cohort.obs_names, cohort.obs, &cohort.obsm);
-            write_frame_csv(target / "var.csv", "var_names", cohort.var_names, cohort.var, nullptr);
-            break;
-        case ExportFormat::Csv: {
-            write_cohort(cohort, target.string(), Format::Csv, write_options);
-            const std::string stem = plan.output_names[s];
-            write_frame_csv(staging.path() / (stem + ".obs.csv"), "obs_names", cohort.obs_names,
-                            cohort.obs, &cohort.obsm);
-            write_frame_csv(staging.path() / (stem + ".var.csv"), "var_names", cohort.var_names,
-                            cohort.var, nullptr);
-            break;
-        }
+            case ExportFormat::H5ad:
+                write_cohort(cohort, target.string(), Format::H5ad, write_options);
+                break;
+            case ExportFormat::Loom:
+                write_cohort(cohort, target.string(), Format::Loom, write_options);
+                break;
+            case ExportFormat::Mtx:
+                write_cohort(cohort, target.string() + "/", Format::TenxMtx, write_options);
+                write_frame_csv(target / "obs.csv", "obs_names", cohort.obs_names, cohort.obs,
+                                &cohort.obsm);
+                write_frame_csv(target / "var.csv", "var_names", cohort.var_names, cohort.var,
+                                nullptr);
+                break;
+            case ExportFormat::Csv: {
+                write_cohort(cohort, target.string(), Format::Csv, write_options);
+                const std::string stem = plan.output_names[s];
+                write_frame_csv(staging.path() / (stem + ".obs.csv"), "obs_names", cohort.obs_names,
+                                cohort.obs, &cohort.obsm);
+                write_frame_csv(staging.path() / (stem + ".var.csv"), "var_names", cohort.var_names,
+                                cohort.var, nullptr);
+                break;
+            }
         }
         control.check();
         ExportedOutput output;
@@ -476,9 +511,11 @@ ExportResults write_export(const ExportPlan& plan, const ExportOptions& options)
                                           sha256_file((target / name).string(), quiet));
         } else {
             for (const auto& name : occupied_names(plan.output_files[s], options.format))
-                output.files.emplace_back(name, sha256_file((staging.path() / name).string(), quiet));
+                output.files.emplace_back(name,
+                                          sha256_file((staging.path() / name).string(), quiet));
         }
-        output.sha256 = output.files.size() == 1 ? output.files[0].second : files_sha256(output.files);
+        output.sha256 =
+            output.files.size() == 1 ? output.files[0].second : files_sha256(output.files);
         json files = json::object();
         for (const auto& [name, sha] : output.files) files[name] = sha;
         json& entry = manifest["outputs"][output.name];
@@ -486,7 +523,8 @@ ExportResults write_export(const ExportPlan& plan, const ExportOptions& options)
         entry["files"] = files;
         entry["n_obs"] = output.n_obs;
         entry["n_vars"] = output.n_vars;
-        for (const auto& name : occupied_names(plan.output_files[s], options.format)) staged.push_back(name);
+        for (const auto& name : occupied_names(plan.output_files[s], options.format))
+            staged.push_back(name);
         results.outputs.push_back(std::move(output));
     }
     control.check();
@@ -518,8 +556,8 @@ ExportResults export_file(const std::string& input_path, const Recipe& recipe,
     if (options.add_qc_columns || !missing_qc_columns(recipe, *cohort, options.recipe.qc).empty()) {
         // Add the QC columns in place now, sparing apply_recipe a copy of the whole cohort.
         check_recipe(recipe, *cohort, options.recipe.qc);
-        const std::string batch_key = options.recipe.batch_key.empty() ? options.batch_key
-                                                                        : options.recipe.batch_key;
+        const std::string batch_key =
+            options.recipe.batch_key.empty() ? options.batch_key : options.recipe.batch_key;
         if (!batch_key.empty() && !cohort->obs.contains(batch_key))
             throw InvalidArgument("batch key '" + batch_key + "' is not an obs column");
         add_missing_qc_columns(*cohort, options.recipe.qc, batch_key);

@@ -98,28 +98,35 @@ void find_duplicates(const CohortView& view, const SplitResults& splits,
             std::vector<std::pair<Profile, std::vector<int64_t>>> classes;
             for (size_t i = begin; i < end; ++i) {
                 const int64_t p = hashes[i].second;
-                Profile profile = cell_profile(*parent.X, view.cells()[static_cast<size_t>(p)], gene_position);
+                Profile profile =
+                    cell_profile(*parent.X, view.cells()[static_cast<size_t>(p)], gene_position);
                 auto it = std::find_if(classes.begin(), classes.end(),
                                        [&](const auto& c) { return c.first == profile; });
-                if (it == classes.end()) classes.push_back({std::move(profile), {p}});
-                else it->second.push_back(p);
+                if (it == classes.end())
+                    classes.push_back({std::move(profile), {p}});
+                else
+                    it->second.push_back(p);
             }
             for (const auto& [profile, members] : classes) {
                 std::set<int32_t> member_splits;
-                for (int64_t p : members) member_splits.insert(splits.assignment[static_cast<size_t>(p)]);
+                for (int64_t p : members)
+                    member_splits.insert(splits.assignment[static_cast<size_t>(p)]);
                 if (member_splits.size() < 2) continue;
                 ++out.duplicate_profiles;
                 out.duplicate_cells += static_cast<int64_t>(members.size());
-                if (static_cast<int>(out.duplicate_examples.size()) >= options.max_examples) continue;
+                if (static_cast<int>(out.duplicate_examples.size()) >= options.max_examples)
+                    continue;
                 const int64_t a = members.front();
                 const int32_t split_a = splits.assignment[static_cast<size_t>(a)];
                 for (int64_t b : members) {
                     const int32_t split_b = splits.assignment[static_cast<size_t>(b)];
                     if (split_b == split_a) continue;
                     out.duplicate_examples.push_back(
-                        {parent.obs_names[static_cast<size_t>(view.cells()[static_cast<size_t>(a)])],
+                        {parent
+                             .obs_names[static_cast<size_t>(view.cells()[static_cast<size_t>(a)])],
                          splits.names[static_cast<size_t>(split_a)],
-                         parent.obs_names[static_cast<size_t>(view.cells()[static_cast<size_t>(b)])],
+                         parent
+                             .obs_names[static_cast<size_t>(view.cells()[static_cast<size_t>(b)])],
                          splits.names[static_cast<size_t>(split_b)]});
                     break;
                 }
@@ -171,8 +178,8 @@ DenseD view_pcs(const CohortView& view, const LeakageOptions& options, std::stri
     }
     Matrix log_hvg(normalized_log_columns(counts, factors, selected, options.control));
     PcaOptions pca_options;
-    pca_options.n_components = static_cast<int>(
-        std::min<int64_t>({options.n_pcs, view.n_obs() - 1, static_cast<int64_t>(selected.size())}));
+    pca_options.n_components = static_cast<int>(std::min<int64_t>(
+        {options.n_pcs, view.n_obs() - 1, static_cast<int64_t>(selected.size())}));
     pca_options.seed = options.seed;
     pca_options.control = options.control;
     pca_options.control.progress = nullptr;
@@ -205,8 +212,8 @@ BatchPredictability predict_batch(const DenseD& pcs, const std::vector<int64_t>&
     }
     std::vector<int64_t> per_class(static_cast<size_t>(max_label + 1), 0);
     for (int32_t l : label) ++per_class[static_cast<size_t>(l)];
-    out.n_batches = static_cast<int>(std::count_if(per_class.begin(), per_class.end(),
-                                                   [](int64_t c) { return c > 0; }));
+    out.n_batches = static_cast<int>(
+        std::count_if(per_class.begin(), per_class.end(), [](int64_t c) { return c > 0; }));
     out.n_cells = static_cast<int64_t>(n);
     const int folds = std::max(2, options.folds);
     if (out.n_batches < 2) {
@@ -244,7 +251,8 @@ BatchPredictability predict_batch(const DenseD& pcs, const std::vector<int64_t>&
         }
         const size_t k = std::min<size_t>(static_cast<size_t>(std::max(1, options.n_neighbors)),
                                           distances.size());
-        std::partial_sort(distances.begin(), distances.begin() + static_cast<long>(k), distances.end());
+        std::partial_sort(distances.begin(), distances.begin() + static_cast<long>(k),
+                          distances.end());
         std::vector<int> votes(per_class.size(), 0);
         for (size_t q = 0; q < k; ++q) ++votes[static_cast<size_t>(label[distances[q].second])];
         const int best_votes = *std::max_element(votes.begin(), votes.end());
@@ -266,10 +274,12 @@ BatchPredictability predict_batch(const DenseD& pcs, const std::vector<int64_t>&
     double recall_sum = 0;
     for (size_t c = 0; c < per_class.size(); ++c)
         if (per_class[c] > 0)
-            recall_sum += static_cast<double>(correct_per_class[c]) / static_cast<double>(per_class[c]);
+            recall_sum +=
+                static_cast<double>(correct_per_class[c]) / static_cast<double>(per_class[c]);
     out.balanced_accuracy = recall_sum / out.n_batches;
-    out.chance_accuracy = static_cast<double>(*std::max_element(per_class.begin(), per_class.end())) /
-                          static_cast<double>(n);
+    out.chance_accuracy =
+        static_cast<double>(*std::max_element(per_class.begin(), per_class.end())) /
+        static_cast<double>(n);
     out.chance_balanced_accuracy = 1.0 / out.n_batches;
     out.computed = true;
     return out;
@@ -320,11 +330,13 @@ LeakageResults leakage_report(const CohortView& view, const SplitResults& splits
         const DenseD pcs = view_pcs(view, options, out.pcs_source, reason);
         std::vector<int32_t> batch(view.cells().size(), -1);
         const std::vector<int32_t> codes = batch_codes(parent, options.batch_key);
-        for (size_t p = 0; p < batch.size(); ++p) batch[p] = codes[static_cast<size_t>(view.cells()[p])];
+        for (size_t p = 0; p < batch.size(); ++p)
+            batch[p] = codes[static_cast<size_t>(view.cells()[p])];
         for (size_t s = 0; s < splits.names.size(); ++s) {
             options.control.check();
-            options.control.report(0.5 + 0.5 * static_cast<double>(s) / static_cast<double>(splits.names.size()),
-                                   "leakage: batch predictability in " + splits.names[s]);
+            options.control.report(
+                0.5 + 0.5 * static_cast<double>(s) / static_cast<double>(splits.names.size()),
+                "leakage: batch predictability in " + splits.names[s]);
             if (pcs.n_rows == 0) {
                 BatchPredictability missing;
                 missing.split = splits.names[s];
@@ -347,14 +359,17 @@ json LeakageResults::to_json() const {
     out["shared_groups"] = shared_groups;
     json examples = json::array();
     for (const auto& e : duplicate_examples)
-        examples.push_back({{"cell_a", e.cell_a}, {"split_a", e.split_a},
-                            {"cell_b", e.cell_b}, {"split_b", e.split_b}});
-    out["duplicate_profiles"] = {{"checked", duplicates_checked},
-                                 {"cells", duplicate_cells},
-                                 {"profiles", duplicate_profiles},
-                                 {"empty_profiles_ignored", empty_profiles},
-                                 {"examples", examples},
-                                 {"reason", duplicates_reason.empty() ? json(nullptr) : json(duplicates_reason)}};
+        examples.push_back({{"cell_a", e.cell_a},
+                            {"split_a", e.split_a},
+                            {"cell_b", e.cell_b},
+                            {"split_b", e.split_b}});
+    out["duplicate_profiles"] = {
+        {"checked", duplicates_checked},
+        {"cells", duplicate_cells},
+        {"profiles", duplicate_profiles},
+        {"empty_profiles_ignored", empty_profiles},
+        {"examples", examples},
+        {"reason", duplicates_reason.empty() ? json(nullptr) : json(duplicates_reason)}};
     json per_split = json::object(), reasons = json::object();
     for (const auto& b : batch_predictability) {
         if (!b.computed) {
@@ -372,11 +387,12 @@ json LeakageResults::to_json() const {
     if (batch_key.empty()) {
         out["batch_predictability"] = nullptr;
     } else {
-        out["batch_predictability"] = {{"batch_key", batch_key},
-                                       {"method", method},
-                                       {"pcs", pcs_source.empty() ? json(nullptr) : json(pcs_source)},
-                                       {"per_split", per_split},
-                                       {"reasons", reasons}};
+        out["batch_predictability"] = {
+            {"batch_key", batch_key},
+            {"method", method},
+            {"pcs", pcs_source.empty() ? json(nullptr) : json(pcs_source)},
+            {"per_split", per_split},
+            {"reasons", reasons}};
     }
     return out;
 }

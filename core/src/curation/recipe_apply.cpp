@@ -73,7 +73,8 @@ std::vector<std::string> missing_qc_columns(const Recipe& recipe, const Cohort& 
     for (const auto& step : recipe.steps) {
         const auto* t = step.as<ThresholdStep>();
         if (!t || !step.enabled || cohort.obs.contains(t->column)) continue;
-        if (std::find(computable.begin(), computable.end(), t->column) == computable.end()) continue;
+        if (std::find(computable.begin(), computable.end(), t->column) == computable.end())
+            continue;
         if (std::find(missing.begin(), missing.end(), t->column) == missing.end())
             missing.push_back(t->column);
     }
@@ -83,8 +84,9 @@ std::vector<std::string> missing_qc_columns(const Recipe& recipe, const Cohort& 
 std::vector<std::string> add_missing_qc_columns(Cohort& cohort, const QcOptions& qc,
                                                 const std::string& batch_key) {
     const std::vector<std::string> computable = computable_qc_columns(qc);
-    const bool anything_missing = std::any_of(computable.begin(), computable.end(),
-                                              [&](const auto& n) { return !cohort.obs.contains(n); });
+    const bool anything_missing =
+        std::any_of(computable.begin(), computable.end(),
+                    [&](const auto& n) { return !cohort.obs.contains(n); });
     if (!anything_missing) return {};
     if (!cohort.X)
         throw InvalidArgument("cannot compute QC columns: the cohort has no expression matrix X");
@@ -118,11 +120,10 @@ std::vector<int64_t> indices_in_polygon(const Cohort& cohort, const std::string&
                                         const std::vector<int64_t>& cells) {
     auto it = cohort.obsm.find(embedding);
     if (it == cohort.obsm.end())
-        throw InvalidArgument("obsm has no embedding '" + embedding + "' (available: " +
-                              quoted_list(embedding_names(cohort)) + ")");
+        throw InvalidArgument("obsm has no embedding '" + embedding +
+                              "' (available: " + quoted_list(embedding_names(cohort)) + ")");
     const DenseD& coords = it->second;
-    if (coords.n_cols < 2)
-        throw InvalidArgument("obsm/" + embedding + " has fewer than 2 columns");
+    if (coords.n_cols < 2) throw InvalidArgument("obsm/" + embedding + " has fewer than 2 columns");
     // Bounding box first: most cells of a small lasso are rejected without the edge loop.
     double min_x = INFINITY, max_x = -INFINITY, min_y = INFINITY, max_y = -INFINITY;
     for (const auto& [x, y] : polygon) {
@@ -167,8 +168,9 @@ std::vector<RecipeIssue> validate_recipe(const Recipe& recipe, const Cohort& coh
         const RecipeStep& step = recipe.steps[i];
         auto add = [&](RecipeIssue::Severity severity, const std::string& message) {
             if (!step.enabled) severity = RecipeIssue::Severity::Warning;
-            issues.push_back({i, severity, step_prefix(recipe, i) + message +
-                                               (step.enabled ? "" : " (step disabled)")});
+            issues.push_back(
+                {i, severity,
+                 step_prefix(recipe, i) + message + (step.enabled ? "" : " (step disabled)")});
         };
         const auto error = RecipeIssue::Severity::Error;
         const auto warning = RecipeIssue::Severity::Warning;
@@ -223,8 +225,8 @@ std::vector<RecipeIssue> validate_recipe(const Recipe& recipe, const Cohort& coh
             if (g->min_cells > 0 && !cohort.X)
                 add(error, "min_cells needs an expression matrix, and the cohort has none");
             for (const char* set : {"mt", "ribo", "hb"}) {
-                const bool asked = (set[0] == 'm' && g->drop_mito) || (set[0] == 'r' && g->drop_ribo) ||
-                                   (set[0] == 'h' && g->drop_hb);
+                const bool asked = (set[0] == 'm' && g->drop_mito) ||
+                                   (set[0] == 'r' && g->drop_ribo) || (set[0] == 'h' && g->drop_hb);
                 if (asked && !find_gene_set(qc, set))
                     add(error, std::string("no QC gene set '") + set + "' is defined");
             }
@@ -317,9 +319,10 @@ public:
                     if (!c->include) kept.push_back(cell);
                     continue;
                 }
-                const bool is_listed = column.type == ColumnType::Categorical
-                                           ? listed_code[static_cast<size_t>(column.codes[row])] != 0
-                                           : listed.count(column.text(row)) > 0;
+                const bool is_listed =
+                    column.type == ColumnType::Categorical
+                        ? listed_code[static_cast<size_t>(column.codes[row])] != 0
+                        : listed.count(column.text(row)) > 0;
                 if (is_listed == c->include) kept.push_back(cell);
             }
         } else if (const auto* s = step.as<SelectionStep>()) {
@@ -332,8 +335,10 @@ public:
                 std::unordered_set<std::string> seen_missing;
                 for (const auto& name : *s->cells) {
                     auto it = index_of.find(name);
-                    if (it != index_of.end()) selected[static_cast<size_t>(it->second)] = 1;
-                    else if (seen_missing.insert(name).second) ++unmatched;
+                    if (it != index_of.end())
+                        selected[static_cast<size_t>(it->second)] = 1;
+                    else if (seen_missing.insert(name).second)
+                        ++unmatched;
                 }
             } else {
                 for (int64_t cell : indices_in_polygon(cohort_, s->embedding, s->polygon, cells))
@@ -436,7 +441,8 @@ ApplyRecipeResults apply_recipe(std::shared_ptr<const Cohort> cohort, const Reci
     if (!missing_qc_columns(recipe, *cohort, options.qc).empty()) {
         control.report(0.0, "computing QC metrics");
         auto augmented = std::make_shared<Cohort>(*cohort);
-        results.computed_columns = add_missing_qc_columns(*augmented, options.qc, options.batch_key);
+        results.computed_columns =
+            add_missing_qc_columns(*augmented, options.qc, options.batch_key);
         for (const auto& name : missing_qc_columns(recipe, *augmented, options.qc))
             throw InvalidArgument("recipe: QC column '" + name + "' could not be computed");
         results.cohort = augmented;

@@ -73,11 +73,16 @@ public:
         const json& value = object_.at(key);
         if (!value.is_array()) fail(std::string("\"") + key + "\" must be a list");
         for (const json& item : value) {
-            if (item.is_string()) out.push_back(item.get<std::string>());
-            else if (item.is_boolean()) out.push_back(item.get<bool>() ? "True" : "False");
-            else if (item.is_number_integer()) out.push_back(std::to_string(item.get<int64_t>()));
-            else if (item.is_number()) out.push_back(number_text(item.get<double>()));
-            else fail(std::string("\"") + key + "\" must list strings");
+            if (item.is_string())
+                out.push_back(item.get<std::string>());
+            else if (item.is_boolean())
+                out.push_back(item.get<bool>() ? "True" : "False");
+            else if (item.is_number_integer())
+                out.push_back(std::to_string(item.get<int64_t>()));
+            else if (item.is_number())
+                out.push_back(number_text(item.get<double>()));
+            else
+                fail(std::string("\"") + key + "\" must list strings");
         }
         return out;
     }
@@ -110,9 +115,12 @@ std::string RecipeStep::describe() const {
     if (const auto* t = as<ThresholdStep>()) {
         if (t->min && t->max)
             text = number_text(*t->min) + " <= " + t->column + " <= " + number_text(*t->max);
-        else if (t->min) text = t->column + " >= " + number_text(*t->min);
-        else if (t->max) text = t->column + " <= " + number_text(*t->max);
-        else text = t->column + " (no bounds)";
+        else if (t->min)
+            text = t->column + " >= " + number_text(*t->min);
+        else if (t->max)
+            text = t->column + " <= " + number_text(*t->max);
+        else
+            text = t->column + " (no bounds)";
     } else if (const auto* c = as<CategoryStep>()) {
         text = std::string(c->include ? "include " : "exclude ") + c->column + ": " +
                list_text(c->values);
@@ -127,8 +135,10 @@ std::string RecipeStep::describe() const {
         text = "genes: " + (parts.empty() ? std::string("no filter") : list_text(parts, 10));
     } else if (const auto* s = as<SelectionStep>()) {
         text = std::string(s->keep ? "keep" : "drop") + " selection '" + s->name + "'";
-        if (s->cells) text += " (" + std::to_string(s->cells->size()) + " cells)";
-        else text += " (polygon on " + s->embedding + ")";
+        if (s->cells)
+            text += " (" + std::to_string(s->cells->size()) + " cells)";
+        else
+            text += " (polygon on " + s->embedding + ")";
     }
     if (!enabled) text += " [disabled]";
     return text;
@@ -187,7 +197,8 @@ RecipeStep RecipeStep::from_json(const json& object, const std::string& context,
     } else if (type == "genes") {
         GeneFilterStep g;
         if (auto min_cells = reader.number("min_cells")) {
-            if (*min_cells < 0 || *min_cells != static_cast<double>(static_cast<int64_t>(*min_cells)))
+            if (*min_cells < 0 ||
+                *min_cells != static_cast<double>(static_cast<int64_t>(*min_cells)))
                 reader.fail("\"min_cells\" must be a whole number >= 0");
             g.min_cells = static_cast<int64_t>(*min_cells);
         }
@@ -213,7 +224,8 @@ RecipeStep RecipeStep::from_json(const json& object, const std::string& context,
         }
         if (reader.has("cells")) s.cells = reader.strings("cells", true);
         s.keep = reader.boolean("keep", true);
-        if (!s.cells && s.polygon.empty()) reader.fail("a selection needs \"cells\" or \"polygon\"");
+        if (!s.cells && s.polygon.empty())
+            reader.fail("a selection needs \"cells\" or \"polygon\"");
         step.payload = s;
     } else {
         reader.fail("unknown step type '" + type +
@@ -255,7 +267,9 @@ Recipe Recipe::parse(const std::string& text, const std::string& context) {
     return from_json(document, context);
 }
 
-std::string Recipe::dump() const { return to_json().dump(2) + "\n"; }
+std::string Recipe::dump() const {
+    return to_json().dump(2) + "\n";
+}
 
 Recipe Recipe::load(const std::string& path) {
     std::ifstream in(path, std::ios::binary);

@@ -114,8 +114,8 @@ void shuffle(std::vector<T>& values, engine::Rng& rng) {
 /// The grouped assignment problem: groups with per-stratum counts placed into splits.
 class GroupPlacer {
 public:
-    GroupPlacer(const std::vector<double>& fractions, const std::vector<std::vector<int64_t>>& group_strata,
-                size_t n_strata)
+    GroupPlacer(const std::vector<double>& fractions,
+                const std::vector<std::vector<int64_t>>& group_strata, size_t n_strata)
         : n_splits_(fractions.size()), n_strata_(n_strata), group_strata_(group_strata) {
         std::vector<double> stratum_total(n_strata, 0);
         double total = 0;
@@ -155,7 +155,8 @@ public:
             for (size_t k = 0; k < n_strata_; ++k) {
                 double c = strata_[s][k];
                 for (auto [g, sign] : changes) c += sign * static_cast<double>(group_strata_[g][k]);
-                cost += (c - target_strata_[s][k]) * (c - target_strata_[s][k]) / target_strata_[s][k];
+                cost +=
+                    (c - target_strata_[s][k]) * (c - target_strata_[s][k]) / target_strata_[s][k];
             }
         }
         return cost;
@@ -173,7 +174,8 @@ public:
         const int from = split_of_[g];
         if (from == static_cast<int>(t)) return 0;
         double delta = term(t, {{g, +1}}) - term(t);
-        if (from >= 0) delta += term(static_cast<size_t>(from), {{g, -1}}) - term(static_cast<size_t>(from));
+        if (from >= 0)
+            delta += term(static_cast<size_t>(from), {{g, -1}}) - term(static_cast<size_t>(from));
         return delta;
     }
 
@@ -204,8 +206,8 @@ private:
 
 constexpr double kImprovement = 1e-9;
 
-std::vector<int> place_groups(const std::vector<std::vector<int64_t>>& group_strata, size_t n_strata,
-                              const SplitOptions& options, engine::Rng& rng,
+std::vector<int> place_groups(const std::vector<std::vector<int64_t>>& group_strata,
+                              size_t n_strata, const SplitOptions& options, engine::Rng& rng,
                               std::vector<std::string>& warnings) {
     const size_t n_groups = group_strata.size(), n_splits = options.fractions.size();
     std::vector<double> fractions;
@@ -324,7 +326,8 @@ std::vector<int32_t> split_cells(const std::vector<int32_t>& strata, size_t n_st
         }
         size_t at = 0;
         for (size_t s = 0; s < n_splits; ++s) {
-            for (int64_t i = 0; i < take[s]; ++i) assignment[static_cast<size_t>(cells[at++])] = static_cast<int32_t>(s);
+            for (int64_t i = 0; i < take[s]; ++i)
+                assignment[static_cast<size_t>(cells[at++])] = static_cast<int32_t>(s);
             assigned[s] += static_cast<double>(take[s]);
         }
     }
@@ -363,7 +366,8 @@ SplitResults split_cohort(const CohortView& view, const SplitOptions& options) {
         const std::vector<int32_t> groups = view_codes(view, options.group_key, group_names);
         std::vector<std::vector<int64_t>> group_strata(group_names.size(),
                                                        std::vector<int64_t>(n_strata, 0));
-        for (size_t p = 0; p < n; ++p) ++group_strata[static_cast<size_t>(groups[p])][static_cast<size_t>(strata[p])];
+        for (size_t p = 0; p < n; ++p)
+            ++group_strata[static_cast<size_t>(groups[p])][static_cast<size_t>(strata[p])];
         const std::vector<int> split_of =
             place_groups(group_strata, n_strata, options, rng, results.warnings);
         results.assignment.resize(n);
@@ -379,11 +383,13 @@ SplitResults split_cohort(const CohortView& view, const SplitOptions& options) {
 
     results.positions.assign(n_splits, {});
     for (size_t p = 0; p < n; ++p)
-        results.positions[static_cast<size_t>(results.assignment[p])].push_back(static_cast<int64_t>(p));
+        results.positions[static_cast<size_t>(results.assignment[p])].push_back(
+            static_cast<int64_t>(p));
     if (!options.stratify_key.empty()) {
         results.strata_counts.assign(n_splits, std::vector<int64_t>(results.strata.size(), 0));
         for (size_t p = 0; p < n; ++p)
-            ++results.strata_counts[static_cast<size_t>(results.assignment[p])][static_cast<size_t>(strata[p])];
+            ++results.strata_counts[static_cast<size_t>(results.assignment[p])]
+                                   [static_cast<size_t>(strata[p])];
     }
     const std::vector<double> achieved = results.achieved_fractions();
     for (size_t s = 0; s < n_splits; ++s) {

@@ -3,7 +3,8 @@
 # Python anchor (bench/anchor_batch.py: harmonypy.run_harmony + harmonypy.compute_lisi +
 # scikit-learn silhouette_score / silhouette_samples) on the same 50-PC embedding of a simulated
 # cohort, in one run. Prints seconds per part for both, the ratio anchor / transcura, and the
-# metric values side by side. A script, never a test: timings depend on the machine.
+# metric values side by side, and CPU seconds (all threads) next to the wall times, which on a
+# shared machine depend on the load. A script, never a test: timings depend on the machine.
 #
 # Both sides: Harmony (theta 2) on X_pca, then iLISI / cLISI and label / batch ASW on X_pca and
 # on the corrected PCs; silhouettes on the same-size 20000-cell seeded subsample. transcura also
@@ -69,7 +70,8 @@ if [[ ! -s "$pcs" ]]; then
 fi
 
 start=$(date +%s.%N)
-"$cli" diagnose "$pcs" --batch-key batch --label-key cell_type --harmony --seed 0 \
+/usr/bin/time -f "%U %S" -o "$workdir/transcura_cpu" \
+    "$cli" diagnose "$pcs" --batch-key batch --label-key cell_type --harmony --seed 0 \
     --json "$workdir/transcura.json" --quiet "${thread_args[@]}"
 end=$(date +%s.%N)
 echo "$start $end" > "$workdir/transcura_wall"
@@ -111,6 +113,10 @@ for name, mine, theirs in rows:
     print(f"{name:<28}{mine:12.2f}{t}{r}")
 print(f"{'total (compute)':<28}{total_ours:12.2f}{total_anchor:11.2f}{total_anchor / total_ours:18.1f}")
 print(f"{'transcura-cli wall (+read)':<28}{end - start:12.2f}")
+user, system = map(float, open(f"{workdir}/transcura_cpu").read().split()[-2:])
+cpu_anchor = anchor["cpu_seconds"]["total"]
+print(f"{'CPU s, all threads':<28}{user + system:12.2f}{cpu_anchor:11.2f}"
+      f"{cpu_anchor / (user + system):18.1f}   (transcura: whole command, read included)")
 print(f"Harmony iterations: transcura {ours['X_pca_harmony']['harmony']['iterations']}")
 print(f"\n{'metric':<16}" + "".join(f"{s + ' ' + e:>26}" for e in embeddings for s in ("ours", "anchor")))
 for key in ("ilisi_median", "clisi_median", "asw_label", "asw_batch"):

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <thread>
 
 #include <omp.h>
 #include <Eigen/Dense>
@@ -42,6 +43,7 @@ std::vector<double> silhouette_of(const DenseD& embedding, const std::vector<int
     const int64_t n_blocks = (n + kRowBlock - 1) / kRowBlock;
     std::atomic<int64_t> done{0};
     std::atomic<bool> cancelled{false};
+    const std::thread::id caller = std::this_thread::get_id();  // progress is reported there
 
     batch_detail::parallel_for(n_blocks, control.threads(), [&](int64_t block) {
         if (cancelled.load(std::memory_order_relaxed)) return;
@@ -82,7 +84,7 @@ std::vector<double> silhouette_of(const DenseD& embedding, const std::vector<int
             result[static_cast<size_t>(i)] = std::isfinite(s) ? s : 0.0;
         }
         const int64_t finished = ++done;
-        if (omp_get_thread_num() == 0) {
+        if (std::this_thread::get_id() == caller) {
             if (control.cancel && control.cancel->cancelled()) cancelled = true;
             control.report(static_cast<double>(finished) / static_cast<double>(n_blocks),
                            "silhouette");

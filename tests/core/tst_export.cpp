@@ -288,6 +288,9 @@ private slots:
         QVERIFY(plan.manifest_preview["outputs"]["train"]["sha256"].is_null());
         QCOMPARE(plan.manifest_preview["outputs"]["train"]["n_obs"].get<int64_t>(),
                  plan.splits.size(0));
+        ExportOptions other_format = options;
+        other_format.format = ExportFormat::Loom;
+        QVERIFY_THROWS_EXCEPTION(InvalidArgument, write_export(plan, other_format));
         QVERIFY_THROWS_EXCEPTION(Cancelled, write_export(plan, options));
         QVERIFY(entries(dir.filePath("out")).empty());  // staging folder removed too
         token.reset();

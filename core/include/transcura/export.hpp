@@ -92,6 +92,8 @@ struct ExportPlan {
     std::vector<std::string> output_files;
     /// The manifest as it will be written, with null sha256 for the outputs.
     nlohmann::json manifest_preview;
+    /// The format the plan was made for: write_export refuses other options (plan again).
+    ExportFormat format = ExportFormat::H5ad;
 };
 
 struct ExportedOutput {
@@ -116,7 +118,9 @@ struct ExportResults {
 ExportPlan plan_export(std::shared_ptr<const Cohort> cohort, const Recipe& recipe,
                        const ExportOptions& options, InputDescription input = {});
 
-/// Writes the plan's outputs and manifest.json atomically (see the header comment).
+/// Writes the plan's outputs and manifest.json atomically (see the header comment). `options`
+/// must be those the plan was made with (output_dir, overwrite and control may differ);
+/// InvalidArgument when the format differs.
 ExportResults write_export(const ExportPlan& plan, const ExportOptions& options);
 
 /// Reads `input_path`, hashes it, plans and writes: the CLI's `export`.

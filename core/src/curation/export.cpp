@@ -245,6 +245,7 @@ ExportPlan plan_export(std::shared_ptr<const Cohort> cohort, const Recipe& recip
     if (!options.batch_key.empty() && !cohort->obs.contains(options.batch_key))
         throw InvalidArgument("batch key '" + options.batch_key + "' is not an obs column");
     ExportPlan plan;
+    plan.format = options.format;
     plan.output_names = output_names_for(options);
     for (const auto& name : plan.output_names)
         plan.output_files.push_back(output_file_name(name, options.format));
@@ -452,6 +453,11 @@ void move_into_place(const fs::path& from, const fs::path& to, bool overwrite) {
 ExportResults write_export(const ExportPlan& plan, const ExportOptions& options) {
     const RunControl& control = options.control;
     const fs::path output_dir(options.output_dir);
+    if (options.format != plan.format)
+        throw InvalidArgument(std::string("export: the plan was made for ") +
+                              to_string(plan.format) + ", not " + to_string(options.format) +
+                              ": plan again");
+    if (options.output_dir.empty()) throw InvalidArgument("export: no output folder given");
     refuse_existing(options, plan.output_files);
     std::error_code error;
     fs::create_directories(output_dir, error);

@@ -2,8 +2,10 @@
 # Benchmark of the analysis pipeline: `transcura-cli run` against the scanpy-equivalent anchor
 # (bench/anchor_pipeline.py: anndata + scipy + scikit-learn + umap-learn + leidenalg, the same
 # steps and parameters) on simulated cohorts, in one run. Prints seconds per step for both, the
-# ratio anchor / transcura, peak memory, and the adjusted Rand index of each Leiden clustering
-# against the simulated cell types. A script, never a test: timings depend on the machine.
+# ratio anchor / transcura, peak memory, total CPU time (user + sys: on a shared machine wall
+# times swing with the load, CPU time much less; the load average is printed before each run),
+# and the adjusted Rand index of each Leiden clustering against the simulated cell types. A
+# script, never a test: timings depend on the machine.
 #
 # usage: bench/bench_pipeline.sh [--sizes "20000 100000"] [--genes 20000] [--threads N]
 #                                [--workdir DIR] [--cli PATH] [--keep]
@@ -61,12 +63,15 @@ for n in $sizes; do
     echo "== $n cells x $genes genes (10 types, 4 batches, batch effect 0.2) =="
     "$cli" simulate --cells "$n" --genes "$genes" --types 10 --batches 4 --batch-effect 0.2 \
         --donors-per-batch 2 --seed 0 "${thread_args[@]}" -o "$sim"
-    /usr/bin/time -f "%M" -o "$workdir/transcura_rss_$n" \
+    echo "load average before transcura: $(cut -d' ' -f1-3 /proc/loadavg)"
+    /usr/bin/time -f "%M %U %S" -o "$workdir/transcura_rss_$n" \
         "$cli" run "$sim" -o "$workdir/transcura_$n.h5ad" "${params[@]}" "${thread_args[@]}" \
-        --timings "$workdir/transcura_$n.json" --quiet
-    /usr/bin/time -f "%M" -o "$workdir/anchor_rss_$n" \
+        --timings "$workdir/transcura_$n.json" --cpu-timings "$workdir/transcura_cpu_$n.json" --quiet
+    echo "load average before the anchor: $(cut -d' ' -f1-3 /proc/loadavg)"
+    /usr/bin/time -f "%M %U %S" -o "$workdir/anchor_rss_$n" \
         "$python" "$here/anchor_pipeline.py" "$sim" "$workdir/anchor_$n.h5ad" "${params[@]}" \
-        --timings "$workdir/anchor_$n.json" 2> "$workdir/anchor_$n.log"
+        --timings "$workdir/anchor_$n.json" --cpu-timings "$workdir/anchor_cpu_$n.json" \
+        2> "$workdir/anchor_$n.log"
 
     "$python" - "$workdir" "$n" <<'EOF'
 import json
@@ -78,22 +83,44 @@ from sklearn.metrics import adjusted_rand_score
 workdir, n = sys.argv[1], sys.argv[2]
 ours = json.load(open(f"{workdir}/transcura_{n}.json"))
 anchor = json.load(open(f"{workdir}/anchor_{n}.json"))
-rss_ours = int(open(f"{workdir}/transcura_rss_{n}").read().split()[-1]) / 1024
-rss_anchor = int(open(f"{workdir}/anchor_rss_{n}").read().split()[-1]) / 1024
+
+
+def usage(name):
+    # /usr/bin/time's last line: peak RSS (KB), user and system CPU seconds
+    rss, user, system = open(f"{workdir}/{name}_rss_{n}").read().strip().splitlines()[-1].split()
+    return int(rss) / 1024, float(user) + float(system)
+
+
+rss_ours, cpu_ours = usage("transcura")
+rss_anchor, cpu_anchor = usage("anchor")
 steps = ["read", "qc", "filter", "normalize", "hvg", "pca", "knn", "umap", "leiden", "write"]
-print(f"{'step':<11}{'transcura s':>13}{'anchor s':>11}{'anchor/transcura':>18}")
-total_ours = total_anchor = 0.0
-for step in steps:
-    a, b = ours.get(step), anchor.get(step)
-    total_ours += a or 0.0
-    total_anchor += b or 0.0
-    fa = f"{a:13.3f}" if a is not None else f"{'-':>13}"
-    fb = f"{b:11.3f}" if b is not None else f"{'-':>11}"
-    ratio = f"{b / a:18.1f}" if a and b else f"{'-':>18}"
-    print(f"{step:<11}{fa}{fb}{ratio}")
-print(f"{'total':<11}{total_ours:13.3f}{total_anchor:11.3f}{total_anchor / total_ours:18.1f}")
+
+
+def table(title, ours, anchor):
+    print(f"{title:<11}{'transcura s':>13}{'anchor s':>11}{'anchor/transcura':>18}")
+    total_ours = total_anchor = 0.0
+    for step in steps:
+        a, b = ours.get(step), anchor.get(step)
+        total_ours += a or 0.0
+        total_anchor += b or 0.0
+        fa = f"{a:13.3f}" if a is not None else f"{'-':>13}"
+        fb = f"{b:11.3f}" if b is not None else f"{'-':>11}"
+        ratio = f"{b / a:18.1f}" if a and b else f"{'-':>18}"
+        print(f"{step:<11}{fa}{fb}{ratio}")
+    print(f"{'total':<11}{total_ours:13.3f}{total_anchor:11.3f}{total_anchor / total_ours:18.1f}")
+
+
+table("wall", ours, anchor)
 print(f"{'peak RSS MB':<11}{rss_ours:13.0f}{rss_anchor:11.0f}{rss_anchor / rss_ours:18.2f}")
+print(f"{'process CPU':<11}{cpu_ours:13.1f}{cpu_anchor:11.1f}{cpu_anchor / cpu_ours:18.1f}"
+      "   (user + sys of the whole process; the anchor's includes its warm-up)")
 print(f"(anchor numba/pynndescent warm-up, not counted: {anchor.get('warmup', 0):.1f} s)")
+try:
+    print()
+    table("CPU", json.load(open(f"{workdir}/transcura_cpu_{n}.json")),
+          json.load(open(f"{workdir}/anchor_cpu_{n}.json")))
+except OSError:
+    pass
 for name in ("transcura", "anchor"):
     try:
         adata = anndata.read_h5ad(f"{workdir}/{name}_{n}.h5ad", backed="r")

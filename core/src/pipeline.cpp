@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <ctime>
 
 #include "engine/memory.hpp"
 #include "engine/parallel.hpp"
@@ -25,6 +26,33 @@ using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point start) {
     return std::chrono::duration<double>(Clock::now() - start).count();
 }
+
+/// CPU seconds of the whole process (all threads): on a shared machine a steadier measure of a
+/// step's cost than wall time.
+double process_cpu_seconds() {
+    timespec ts{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+/// Wall and CPU time of one step, added to the results' maps (a step may be timed in parts).
+class StepTimer {
+public:
+    explicit StepTimer(PipelineResults& results) : results_(results) {}
+    void start() {
+        wall_ = Clock::now();
+        cpu_ = process_cpu_seconds();
+    }
+    void stop(const std::string& step) {
+        results_.seconds[step] += seconds_since(wall_);
+        results_.cpu_seconds[step] += process_cpu_seconds() - cpu_;
+    }
+
+private:
+    PipelineResults& results_;
+    Clock::time_point wall_;
+    double cpu_ = 0.0;
+};
 
 /// Progress of a step mapped onto [begin, end) of the whole pipeline; same threads and cancel.
 RunControl step_control(const RunControl& parent, double begin, double end) {
@@ -154,7 +182,8 @@ PipelineResults run(const Cohort& input, Cohort* consumable, const PipelineOptio
     const RunControl& control = o.control;
     PipelineResults results;
     results.cells_before = input.n_obs();
-    auto t = Clock::now();
+    StepTimer timer(results);
+    timer.start();
 
     // ---- QC on all cells ----
     std::vector<int32_t> batch_all;
@@ -163,11 +192,11 @@ PipelineResults run(const Cohort& input, Cohort* consumable, const PipelineOptio
     qc_options.control = step_control(control, 0.0, 0.05);
     const QcResults qc = compute_qc(*input.X, input.var_names, qc_options,
                                     o.batch_key.empty() ? nullptr : &batch_all);
-    results.seconds["qc"] = seconds_since(t);
+    timer.stop("qc");
     control.check();
 
     // ---- filter ----
-    t = Clock::now();
+    timer.start();
     const std::vector<double>* pct_mt = nullptr;
     for (size_t s = 0; s < qc.set_names.size(); ++s)
         if (qc.set_names[s] == "mt") pct_mt = &qc.set_pct[s];
@@ -193,20 +222,20 @@ PipelineResults run(const Cohort& input, Cohort* consumable, const PipelineOptio
     if (!o.batch_key.empty())
         for (int64_t c : kept) batch.push_back(batch_all[c]);
     results.cells_after = static_cast<int64_t>(kept.size());
-    results.seconds["filter"] = seconds_since(t);
+    timer.stop("filter");
     control.check();
 
     // ---- normalise (cell factors; the log-normalised HVG matrix is built after HVG) ----
-    t = Clock::now();
+    timer.start();
     const Matrix& counts = *out.X;
     double target_used = o.target_sum;
     const std::vector<double> factors =
         normalization_factors(counts, o.target_sum, step_control(control, 0.1, 0.12), &target_used);
-    double normalize_seconds = seconds_since(t);
+    timer.stop("normalize");
     control.check();
 
     // ---- HVG (seurat flavour on the log-normalised data) ----
-    t = Clock::now();
+    timer.start();
     HvgOptions hvg_options;
     hvg_options.n_top_genes = std::min<int>(o.n_hvg, static_cast<int>(out.n_vars()));
     hvg_options.control = step_control(control, 0.12, 0.2);
@@ -214,18 +243,17 @@ PipelineResults run(const Cohort& input, Cohort* consumable, const PipelineOptio
                                                             batch.empty() ? nullptr : &batch);
     hvg.add_to(out);
     const std::vector<int64_t> hvg_genes = hvg.selected();
-    results.seconds["hvg"] = seconds_since(t);
+    timer.stop("hvg");
     control.check();
 
-    t = Clock::now();
+    timer.start();
     Matrix log_hvg(
         normalized_log_columns(counts, factors, hvg_genes, step_control(control, 0.2, 0.25)));
-    normalize_seconds += seconds_since(t);
-    results.seconds["normalize"] = normalize_seconds;
+    timer.stop("normalize");
     control.check();
 
     // ---- PCA on the HVGs, centred, not scaled ----
-    t = Clock::now();
+    timer.start();
     PcaOptions pca_options;
     pca_options.n_components = o.n_pcs;
     pca_options.seed = o.seed;
@@ -241,11 +269,11 @@ PipelineResults run(const Cohort& input, Cohort* consumable, const PipelineOptio
     out.uns["pca"] = {{"variance", pca.explained_variance},
                       {"variance_ratio", pca.explained_variance_ratio},
                       {"params", {{"zero_center", true}, {"use_highly_variable", true}}}};
-    results.seconds["pca"] = seconds_since(t);
+    timer.stop("pca");
     control.check();
 
     // ---- kNN on the PCs ----
-    t = Clock::now();
+    timer.start();
     KnnOptions knn_options;
     knn_options.k = o.n_neighbors;
     knn_options.exact_max_cells = o.knn_exact_max_cells;
@@ -262,11 +290,11 @@ PipelineResults run(const Cohort& input, Cohort* consumable, const PipelineOptio
                               {"use_rep", "X_pca"},
                               {"random_state", o.seed},
                               {"knn_search", knn.exact ? "exact" : "hnsw"}}}};
-    results.seconds["knn"] = seconds_since(t);
+    timer.stop("knn");
     control.check();
 
     // ---- UMAP: steppable, so the live layout can be shown every few epochs ----
-    t = Clock::now();
+    timer.start();
     UmapOptions umap_options;
     umap_options.n_components = o.umap_components;
     umap_options.min_dist = o.min_dist;
@@ -297,11 +325,11 @@ PipelineResults run(const Cohort& input, Cohort* consumable, const PipelineOptio
                          {"n_epochs", umap.n_epochs()},
                          {"init", umap.spectral_init_used() ? "spectral" : "random"},
                          {"random_state", o.seed}}}};
-    results.seconds["umap"] = seconds_since(t);
+    timer.stop("umap");
     control.check();
 
     // ---- Leiden on the connectivities ----
-    t = Clock::now();
+    timer.start();
     LeidenOptions leiden_options;
     leiden_options.resolution = o.resolution;
     leiden_options.seed = o.seed;
@@ -316,7 +344,7 @@ PipelineResults run(const Cohort& input, Cohort* consumable, const PipelineOptio
                            {"n_iterations", leiden_options.n_iterations}}},
                          {"n_clusters", clusters.n_clusters},
                          {"modularity", clusters.quality}};
-    results.seconds["leiden"] = seconds_since(t);
+    timer.stop("leiden");
     control.check();
 
     out.uns["hvg"] = {{"flavor", "seurat"}};

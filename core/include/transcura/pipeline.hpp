@@ -48,6 +48,8 @@ struct PipelineResults {
     /// step name -> wall seconds: qc, filter, normalize, hvg, pca, knn, umap, leiden (the UMAP
     /// time includes the fuzzy simplicial set, which is also Leiden's graph)
     std::map<std::string, double> seconds;
+    /// The same steps' CPU seconds (user + system, all threads of the process).
+    std::map<std::string, double> cpu_seconds;
     int64_t cells_before = 0;
     int64_t cells_after = 0;
 };

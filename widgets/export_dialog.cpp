@@ -72,7 +72,8 @@ ExportDialog::ExportDialog(QWidget* parent) : QDialog(parent) {
     auto* split_box = new QGroupBox(tr("Splits"), options_);
     auto* split_form = new QFormLayout(split_box);
     split_ = new QCheckBox(tr("Split into train / validation / test"), split_box);
-    fractions_ = new QLineEdit(QStringLiteral("train=0.8,validation=0.1,test=0.1"), split_box);
+    committed_fractions_ = QStringLiteral("train=0.8,validation=0.1,test=0.1");
+    fractions_ = new QLineEdit(committed_fractions_, split_box);
     fractions_->setToolTip(tr("name=fraction pairs, separated by commas; the fractions sum to 1"));
     group_ = new QComboBox(split_box);
     group_->setToolTip(tr("No value of this column is in two splits (donor, sample, batch)"));
@@ -167,14 +168,23 @@ ExportDialog::ExportDialog(QWidget* parent) : QDialog(parent) {
         const QString dir = QFileDialog::getExistingDirectory(this, tr("Export to"), outputDir());
         if (!dir.isEmpty()) setOutputDir(dir);
     });
-    connect(output_, &QLineEdit::editingFinished, this, &ExportDialog::optionsChanged);
+    // editingFinished also comes with every focus change: only a changed text is a change.
+    connect(output_, &QLineEdit::editingFinished, this, [this] {
+        if (output_->text() == committed_output_) return;
+        committed_output_ = output_->text();
+        emit optionsChanged();
+    });
     connect(format_, &QComboBox::currentIndexChanged, this, &ExportDialog::optionsChanged);
     connect(overwrite_, &QCheckBox::toggled, this, &ExportDialog::optionsChanged);
     connect(split_, &QCheckBox::toggled, this, [this] {
         updateEnabled();
         emit optionsChanged();
     });
-    connect(fractions_, &QLineEdit::editingFinished, this, &ExportDialog::optionsChanged);
+    connect(fractions_, &QLineEdit::editingFinished, this, [this] {
+        if (fractions_->text() == committed_fractions_) return;
+        committed_fractions_ = fractions_->text();
+        emit optionsChanged();
+    });
     for (QComboBox* box : {group_, stratify_, batch_})
         connect(box, &QComboBox::currentIndexChanged, this, &ExportDialog::optionsChanged);
     connect(seed_, &QSpinBox::valueChanged, this, &ExportDialog::optionsChanged);
@@ -215,6 +225,7 @@ QString ExportDialog::outputDir() const {
 }
 void ExportDialog::setOutputDir(const QString& dir) {
     output_->setText(dir);
+    committed_output_ = dir;
     emit optionsChanged();
 }
 QString ExportDialog::format() const {
@@ -235,6 +246,7 @@ QString ExportDialog::splitFractions() const {
 }
 void ExportDialog::setSplitFractions(const QString& text) {
     fractions_->setText(text);
+    committed_fractions_ = text;
     emit optionsChanged();
 }
 QString ExportDialog::groupKey() const {
@@ -381,7 +393,8 @@ void ExportDialog::updateEnabled() {
     options_->setEnabled(!exporting_);
     for (QWidget* w : std::initializer_list<QWidget*>{fractions_, group_, stratify_, seed_})
         w->setEnabled(split_->isChecked());
-    export_->setEnabled(!exporting_ && !pending_ && preview_.valid);
+    // Enabled while a new plan is pending: Export plans again anyway (and reports errors).
+    export_->setEnabled(!exporting_ && (pending_ || preview_.valid));
     cancel_->setEnabled(exporting_);
     close_->setEnabled(!exporting_);
 }

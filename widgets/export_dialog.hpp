@@ -106,6 +106,7 @@ private:
     ExportPreview preview_;
     bool exporting_ = false;
     bool pending_ = false;
+    QString committed_output_, committed_fractions_;  // the texts last announced
     QLabel* source_ = nullptr;
     QLineEdit* output_ = nullptr;
     QPushButton* browse_ = nullptr;

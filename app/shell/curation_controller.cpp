@@ -412,7 +412,7 @@ bool CurationController::saveRecipe(const QString& path) {
 // ------------------------------------------------------------------------------- counting
 
 bool CurationController::countsPending() const {
-    return count_timer_.isActive() || watcher_.isRunning() || recount_;
+    return count_timer_.isActive() || counting_ || recount_;
 }
 
 void CurationController::scheduleCount() {
@@ -424,13 +424,14 @@ void CurationController::scheduleCount() {
 
 void CurationController::startCount() {
     if (!cohort_) return;
-    if (watcher_.isRunning()) {
+    if (counting_) {
         // Stale: stop it and count again when it has stopped.
         recount_ = true;
         if (count_cancel_) count_cancel_->cancel();
         return;
     }
     recount_ = false;
+    counting_ = true;
     count_cancel_ = std::make_shared<CancelToken>();
     watcher_.setFuture(
         QtConcurrent::run([cohort = cohort_, recipe = recipe_, key = batch_key_.toStdString(),
@@ -447,6 +448,7 @@ void CurationController::startCount() {
 }
 
 void CurationController::countFinished() {
+    counting_ = false;
     const RecipeCountJob job = watcher_.result();
     if (recount_ || job.cancelled || job.revision != revision_) {
         recount_ = false;

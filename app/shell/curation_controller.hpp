@@ -134,6 +134,8 @@ private:
     std::shared_ptr<CancelToken> count_cancel_;
     uint64_t revision_ = 0;
     bool recount_ = false;
+    // Set from start to the watcher's finished signal (isRunning() turns false before it).
+    bool counting_ = false;
     widgets::RecipeCounts counts_;
 };
 

@@ -93,7 +93,7 @@ void ExportAction::showDialog() {
 }
 
 bool ExportAction::isPlanning() const {
-    return plan_timer_.isActive() || plan_watcher_.isRunning() || replan_;
+    return plan_timer_.isActive() || planning_ || replan_;
 }
 
 void ExportAction::schedulePlan() {
@@ -105,7 +105,7 @@ void ExportAction::schedulePlan() {
 void ExportAction::startPlan() {
     auto cohort = curation_->cohort();
     if (!cohort) return;
-    if (plan_watcher_.isRunning()) {
+    if (planning_) {
         replan_ = true;
         if (plan_cancel_) plan_cancel_->cancel();
         return;
@@ -126,6 +126,7 @@ void ExportAction::startPlan() {
     options.control.cancel = plan_cancel_.get();
     input_path_ = curation_->path();
     input_cohort_ = cohort.get();
+    planning_ = true;
     plan_watcher_.setFuture(QtConcurrent::run([cohort, recipe = curation_->recipe(), options,
                                                input = input_, path = input_path_.toStdString(),
                                                cancel = plan_cancel_, revision = revision_]() {
@@ -146,6 +147,7 @@ void ExportAction::startPlan() {
 }
 
 void ExportAction::planFinished() {
+    planning_ = false;
     const ExportJobResult job = plan_watcher_.result();
     if (job.input) input_ = job.input;
     if (replan_ || job.cancelled || job.revision != revision_) {

@@ -93,6 +93,7 @@ private:
     std::shared_ptr<CancelToken> plan_cancel_;
     uint64_t revision_ = 0;
     bool replan_ = false;
+    bool planning_ = false;  // until the finished signal (isRunning() turns false before it)
     // exporting
     QFutureWatcher<ExportJobResult> export_watcher_;
     std::shared_ptr<ExportChannel> channel_;

@@ -149,6 +149,8 @@ private slots:
         QVERIFY(predictability["pcs"].get<std::string>().find("obsm/X_pca") == 0);
         QVERIFY(predictability["per_split"]["train"]["balanced_accuracy"].get<double>() > 0.9);
         QCOMPARE(manifest["recipe_report"]["steps"].size(), size_t(3));
+        const auto& computed = manifest["recipe_report"]["computed_columns"];
+        QVERIFY(std::find(computed.begin(), computed.end(), "pct_counts_mt") != computed.end());
         QCOMPARE(sha256_file(input.toStdString()), source_hash);  // source untouched
 
         // Same command again, elsewhere: byte-identical outputs and manifest.
@@ -158,6 +160,25 @@ private slots:
         QVERIFY(cli(second).exit_code == 0);
         for (const char* file : {"train.h5ad", "validation.h5ad", "test.h5ad", "manifest.json"})
             QVERIFY2(slurp(out + "/" + file) == slurp(again + "/" + file), file);
+
+        // The GUI's path (a recipe saved to a file, an in-memory cohort without the QC columns,
+        // plan_export + write_export) writes the same bytes as the CLI.
+        {
+            const Recipe saved = Recipe::load(recipe.toStdString());
+            auto cohort = std::make_shared<const Cohort>(read_cohort(input.toStdString()));
+            ExportOptions options;
+            options.output_dir = dir.filePath("gui").toStdString();
+            options.batch_key = "stim";
+            options.split = SplitOptions{};
+            options.split->stratify_key = "stim";
+            options.split->seed = 7;
+            const ExportPlan plan =
+                plan_export(cohort, saved, options, describe_input(input.toStdString(), *cohort));
+            const ExportResults written = write_export(plan, options);
+            QCOMPARE(written.outputs.size(), size_t(3));
+            for (const char* file : {"train.h5ad", "validation.h5ad", "test.h5ad", "manifest.json"})
+                QVERIFY2(slurp(out + "/" + file) == slurp(dir.filePath("gui") + "/" + file), file);
+        }
 
         // Existing outputs are not overwritten without --overwrite.
         const std::string before = slurp(out + "/manifest.json");

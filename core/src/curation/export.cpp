@@ -236,8 +236,12 @@ json counts_json(const ExportPlan& plan, const std::string& batch_key) {
 
 }  // namespace
 
-ExportPlan plan_export(std::shared_ptr<const Cohort> cohort, const Recipe& recipe,
-                       const ExportOptions& options, InputDescription input) {
+namespace {
+/// `precomputed`: QC columns the caller already added to `cohort` (export_file adds them in
+/// place to spare a copy), recorded in the manifest like the ones computed here.
+ExportPlan plan_with(std::shared_ptr<const Cohort> cohort, const Recipe& recipe,
+                     const ExportOptions& options, InputDescription input,
+                     std::vector<std::string> precomputed) {
     if (!cohort) throw InvalidArgument("export: no cohort");
     if (options.output_dir.empty()) throw InvalidArgument("export: no output folder given");
     if (options.compression < 0 || options.compression > 9)
@@ -273,11 +277,16 @@ ExportPlan plan_export(std::shared_ptr<const Cohort> cohort, const Recipe& recip
     if (options.add_qc_columns && qc_missing) {
         check_recipe(recipe, *cohort, recipe_options.qc);  // fail before the copy
         auto augmented = std::make_shared<Cohort>(*cohort);
-        add_missing_qc_columns(*augmented, recipe_options.qc, recipe_options.batch_key);
+        for (auto& name :
+             add_missing_qc_columns(*augmented, recipe_options.qc, recipe_options.batch_key))
+            precomputed.push_back(std::move(name));
         input_cohort = augmented;
     }
     control.report(0.0, "applying the recipe");
     plan.applied = apply_recipe(input_cohort, recipe, recipe_options);
+    precomputed.insert(precomputed.end(), plan.applied.computed_columns.begin(),
+                       plan.applied.computed_columns.end());
+    plan.applied.computed_columns = std::move(precomputed);
     control.check();
     if (plan.applied.view.n_obs() == 0) throw InvalidArgument("the recipe removes every cell");
     if (plan.applied.view.n_vars() == 0) throw InvalidArgument("the recipe removes every gene");
@@ -326,6 +335,12 @@ ExportPlan plan_export(std::shared_ptr<const Cohort> cohort, const Recipe& recip
                              {"outputs", outputs}};
     control.report(0.5, "export planned");
     return plan;
+}
+}  // namespace
+
+ExportPlan plan_export(std::shared_ptr<const Cohort> cohort, const Recipe& recipe,
+                       const ExportOptions& options, InputDescription input) {
+    return plan_with(std::move(cohort), recipe, options, std::move(input), {});
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -559,6 +574,7 @@ ExportResults export_file(const std::string& input_path, const Recipe& recipe,
     control.check();
     InputDescription input = describe_input(input_path, *cohort, control);
     control.check();
+    std::vector<std::string> added;
     if (options.add_qc_columns || !missing_qc_columns(recipe, *cohort, options.recipe.qc).empty()) {
         // Add the QC columns in place now, sparing apply_recipe a copy of the whole cohort.
         check_recipe(recipe, *cohort, options.recipe.qc);
@@ -566,9 +582,9 @@ ExportResults export_file(const std::string& input_path, const Recipe& recipe,
             options.recipe.batch_key.empty() ? options.batch_key : options.recipe.batch_key;
         if (!batch_key.empty() && !cohort->obs.contains(batch_key))
             throw InvalidArgument("batch key '" + batch_key + "' is not an obs column");
-        add_missing_qc_columns(*cohort, options.recipe.qc, batch_key);
+        added = add_missing_qc_columns(*cohort, options.recipe.qc, batch_key);
     }
-    ExportPlan plan = plan_export(cohort, recipe, options, input);
+    ExportPlan plan = plan_with(cohort, recipe, options, input, std::move(added));
     return write_export(plan, options);
 }
 

@@ -86,7 +86,7 @@ private slots:
     void issueFormatRoundTrip() {
         // The format as issue 6 writes it, plus the extensions (genes options, enabled, label,
         // an unknown key that must survive).
-        const std::string text = R"({"steps": [
+        const std::string text = R"({"description": "issue 6 example", "steps": [
           {"type": "threshold", "column": "n_genes_by_counts", "min": 200},
           {"type": "threshold", "column": "pct_counts_mt", "max": 20, "label": "mito"},
           {"type": "threshold", "column": "total_counts", "min": 500, "max": 40000},
@@ -120,6 +120,7 @@ private slots:
         QVERIFY(again == recipe);
         QCOMPARE(again.dump(), dumped);
         QVERIFY(json::parse(dumped)["steps"][6]["drawn_by"] == "someone");
+        QVERIFY(json::parse(dumped)["description"] == "issue 6 example");
 
         QTemporaryDir dir;
         const std::string path = dir.filePath("r.json").toStdString();

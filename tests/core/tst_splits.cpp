@@ -37,7 +37,12 @@ std::shared_ptr<const Cohort> donor_cohort(int n_donors, uint64_t seed) {
             donors.push_back(donor);
             // Donor-specific mix: rare DC, donor-dependent B/Mono share.
             const double u = uniform(engine);
-            size_t t = u < 0.1 + 0.2 * bias ? 0 : u < 0.45 ? 1 : u < 0.65 ? 2 : u < 0.75 ? 3 : u < 0.97 ? 4 : 5;
+            size_t t = u < 0.1 + 0.2 * bias ? 0
+                       : u < 0.45           ? 1
+                       : u < 0.65           ? 2
+                       : u < 0.75           ? 3
+                       : u < 0.97           ? 4
+                                            : 5;
             types.push_back(type_names[t]);
         }
     }
@@ -62,12 +67,14 @@ double max_stratum_deviation(const SplitResults& s) {
     std::vector<double> overall(s.strata.size(), 0);
     double total = 0;
     for (const auto& row : s.strata_counts)
-        for (size_t k = 0; k < row.size(); ++k) overall[k] += static_cast<double>(row[k]), total += static_cast<double>(row[k]);
+        for (size_t k = 0; k < row.size(); ++k)
+            overall[k] += static_cast<double>(row[k]), total += static_cast<double>(row[k]);
     double worst = 0;
     for (size_t sp = 0; sp < s.strata_counts.size(); ++sp) {
         const double n = static_cast<double>(s.size(sp));
         for (size_t k = 0; k < overall.size(); ++k)
-            worst = std::max(worst, std::abs(static_cast<double>(s.strata_counts[sp][k]) / n - overall[k] / total));
+            worst = std::max(worst, std::abs(static_cast<double>(s.strata_counts[sp][k]) / n -
+                                             overall[k] / total));
     }
     return worst;
 }
@@ -106,11 +113,13 @@ private slots:
                 QVERIFY2(splits.size() == 1, donor.c_str());
             const auto achieved = s.achieved_fractions();
             for (size_t i = 0; i < 3; ++i)
-                QVERIFY2(std::abs(achieved[i] - s.requested_fractions[i]) <= 0.02,
-                         qPrintable(QString("seed %1 split %2: %3").arg(seed).arg(i).arg(achieved[i])));
+                QVERIFY2(
+                    std::abs(achieved[i] - s.requested_fractions[i]) <= 0.02,
+                    qPrintable(QString("seed %1 split %2: %3").arg(seed).arg(i).arg(achieved[i])));
             QVERIFY(s.warnings.empty());
             // Stratified as far as the donors allow: cell-type shares within 3 points.
-            QVERIFY2(max_stratum_deviation(s) < 0.03, qPrintable(QString::number(max_stratum_deviation(s))));
+            QVERIFY2(max_stratum_deviation(s) < 0.03,
+                     qPrintable(QString::number(max_stratum_deviation(s))));
             int64_t groups = 0;
             for (const auto& g : s.groups) groups += static_cast<int64_t>(g.size());
             QCOMPARE(groups, int64_t(120));
@@ -144,7 +153,8 @@ private slots:
         const SplitResults s = split_cohort(view, options);
         QCOMPARE(s.total(), view.n_obs());
         QCOMPARE(s.size(0) + s.size(1), view.n_obs());
-        for (const auto& [donor, splits] : splits_of_values(view, s, "donor")) QCOMPARE(splits.size(), size_t(1));
+        for (const auto& [donor, splits] : splits_of_values(view, s, "donor"))
+            QCOMPARE(splits.size(), size_t(1));
         QVERIFY(std::abs(s.achieved_fractions()[1] - 0.3) <= 0.02);
         const CohortView test = s.split_view(view, 1);
         QCOMPARE(test.n_obs(), s.size(1));
@@ -159,7 +169,8 @@ private slots:
         const SplitResults s = split_cohort(view, options);
         for (size_t i = 0; i < 3; ++i) QVERIFY(s.size(i) > 0);  // one donor each
         QVERIFY(!s.warnings.empty());
-        for (const auto& [donor, splits] : splits_of_values(view, s, "donor")) QCOMPARE(splits.size(), size_t(1));
+        for (const auto& [donor, splits] : splits_of_values(view, s, "donor"))
+            QCOMPARE(splits.size(), size_t(1));
         options.fractions = parse_split_fractions("a=0.25,b=0.25,c=0.25,d=0.25");
         const SplitResults four = split_cohort(view, options);
         QVERIFY(!four.warnings.empty());
@@ -184,7 +195,8 @@ private slots:
             double stratum = 0;
             for (size_t i = 0; i < 3; ++i) stratum += static_cast<double>(s.strata_counts[i][k]);
             for (size_t i = 0; i < 3; ++i)
-                QVERIFY(std::abs(static_cast<double>(s.strata_counts[i][k]) - s.requested_fractions[i] * stratum) < 1.0 + 1e-9);
+                QVERIFY(std::abs(static_cast<double>(s.strata_counts[i][k]) -
+                                 s.requested_fractions[i] * stratum) < 1.0 + 1e-9);
         }
         options.stratify_key.clear();
         const SplitResults plain = split_cohort(view, options);
@@ -228,14 +240,16 @@ private slots:
         const SplitResults s = split_cohort(view, options);
         int64_t pairs_across = 0;
         for (int64_t c = 0; c < 40; ++c)
-            pairs_across += s.assignment[static_cast<size_t>(c)] != s.assignment[static_cast<size_t>(n + c)];
+            pairs_across +=
+                s.assignment[static_cast<size_t>(c)] != s.assignment[static_cast<size_t>(n + c)];
         QVERIFY(pairs_across > 5);
         const LeakageResults report = leakage_report(view, s, {});
         QVERIFY(report.duplicates_checked);
         QCOMPARE(report.empty_profiles, int64_t(5));
         QCOMPARE(report.duplicate_profiles, pairs_across);
         QCOMPARE(report.duplicate_cells, 2 * pairs_across);
-        QCOMPARE(static_cast<int>(report.duplicate_examples.size()), std::min<int>(10, static_cast<int>(pairs_across)));
+        QCOMPARE(static_cast<int>(report.duplicate_examples.size()),
+                 std::min<int>(10, static_cast<int>(pairs_across)));
         QVERIFY(report.duplicate_examples[0].split_a != report.duplicate_examples[0].split_b);
         QVERIFY(!report.groups_checked);
         QVERIFY(report.to_json()["batch_predictability"].is_null());
@@ -278,11 +292,13 @@ private slots:
             QVERIFY(train.computed);
             QCOMPARE(train.n_batches, 2);
             QCOMPARE(train.chance_balanced_accuracy, 0.5);
-            qInfo("batch effect %.1f: balanced accuracy train %.3f validation %.3f test %.3f", effect,
-                  train.balanced_accuracy, report.batch_predictability[1].balanced_accuracy,
+            qInfo("batch effect %.1f: balanced accuracy train %.3f validation %.3f test %.3f",
+                  effect, train.balanced_accuracy, report.batch_predictability[1].balanced_accuracy,
                   report.batch_predictability[2].balanced_accuracy);
-            if (effect > 0) QVERIFY(train.balanced_accuracy > 0.9);
-            else QVERIFY(train.balanced_accuracy < 0.62);
+            if (effect > 0)
+                QVERIFY(train.balanced_accuracy > 0.9);
+            else
+                QVERIFY(train.balanced_accuracy < 0.62);
         }
         // No X and no PCs: null with the reason.
         Cohort bare;
@@ -297,7 +313,8 @@ private slots:
     }
 
     void batchPredictabilityAgreesWithScikitLearn() {
-        const QString path = test_support::shared_data("multibatch/kang2018_ifnb_2000/kang2018_ifnb_2000.h5ad");
+        const QString path =
+            test_support::shared_data("multibatch/kang2018_ifnb_2000/kang2018_ifnb_2000.h5ad");
         auto cohort = std::make_shared<const Cohort>(read_cohort(path.toStdString()));
         const CohortView view(cohort);
         LeakageOptions options;
@@ -311,8 +328,10 @@ private slots:
             "check_export.py", {"knn", path, "--batch", "stim", "--n-pcs", "10", "--k", "15"});
         QVERIFY(!oracle.isEmpty());
         const double sklearn = oracle["balanced_accuracy"].toDouble();
-        qInfo("kNN balanced accuracy of stim from 10 PCs: transcura %.4f, scikit-learn %.4f (+- %.4f over seeds)",
-              mine.balanced_accuracy, sklearn, oracle["sd"].toDouble());
+        qInfo(
+            "kNN balanced accuracy of stim from 10 PCs: transcura %.4f, scikit-learn %.4f (+- %.4f "
+            "over seeds)",
+            mine.balanced_accuracy, sklearn, oracle["sd"].toDouble());
         // Different random folds: agreement within sampling noise.
         QVERIFY(std::abs(mine.balanced_accuracy - sklearn) < 0.02);
     }

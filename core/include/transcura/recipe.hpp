@@ -110,6 +110,8 @@ struct RecipeStep {
 
 struct Recipe {
     std::vector<RecipeStep> steps;
+    /// Top-level keys other than "steps" (a version, a description, ...), written back unchanged.
+    nlohmann::json extra = nlohmann::json::object();
 
     nlohmann::json to_json() const;
     /// Throws FormatError naming `context` (a file name) and the bad step.
@@ -122,7 +124,9 @@ struct Recipe {
     /// Atomic write (temporary + rename).
     void save(const std::string& path, bool overwrite = true) const;
 
-    bool operator==(const Recipe& other) const { return steps == other.steps; }
+    bool operator==(const Recipe& other) const {
+        return steps == other.steps && extra == other.extra;
+    }
 };
 
 /// A problem found by validate_recipe. Errors stop apply; warnings are shown and ignored.

@@ -243,7 +243,9 @@ bool RecipeStep::operator==(const RecipeStep& other) const {
 json Recipe::to_json() const {
     json steps_json = json::array();
     for (const auto& step : steps) steps_json.push_back(step.to_json());
-    return json{{"steps", steps_json}};
+    json out = extra.is_object() ? extra : json::object();
+    out["steps"] = steps_json;
+    return out;
 }
 
 Recipe Recipe::from_json(const json& document, const std::string& context) {
@@ -252,6 +254,8 @@ Recipe Recipe::from_json(const json& document, const std::string& context) {
     const json& steps = document.at("steps");
     if (!steps.is_array()) throw FormatError(context, "steps", "must be a list");
     Recipe recipe;
+    for (auto it = document.begin(); it != document.end(); ++it)
+        if (it.key() != "steps") recipe.extra[it.key()] = it.value();
     for (size_t i = 0; i < steps.size(); ++i)
         recipe.steps.push_back(RecipeStep::from_json(steps[i], context, i));
     return recipe;

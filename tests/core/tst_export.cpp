@@ -273,6 +273,17 @@ private slots:
         QVERIFY(usage({input, "--recipe", good, "-o", out, "--format", "parquet"}));
         QVERIFY(usage({input, "--recipe", good, "-o", out, "--group-by", "stim"}));
         QVERIFY(usage({"--recipe", good, "-o", out}));
+        // An output that is the input is refused even with --overwrite; the input survives.
+        const QString own = dir.filePath("own");
+        QDir().mkpath(own);
+        QVERIFY(QFile::copy(input, own + "/subset.h5ad"));
+        const std::string own_hash = sha256_file((own + "/subset.h5ad").toStdString());
+        const auto onto_source =
+            cli({"export", own + "/subset.h5ad", "--recipe", good, "-o", own, "--overwrite"});
+        QCOMPARE(onto_source.exit_code, 1);
+        QVERIFY2(onto_source.err.contains("refusing to overwrite"), onto_source.err.constData());
+        QCOMPARE(sha256_file((own + "/subset.h5ad").toStdString()), own_hash);
+        QCOMPARE(entries(own), std::set<std::string>{"subset.h5ad"});
         const auto missing_key = cli({"export", input, "--recipe", good, "-o", out, "--split",
                                       "a=0.5,b=0.5", "--group-by", "donor"});
         QCOMPARE(missing_key.exit_code, 1);

@@ -134,16 +134,31 @@ std::vector<std::string> output_names_for(const ExportOptions& options) {
     return names;
 }
 
-void refuse_existing(const ExportOptions& options, const std::vector<std::string>& files) {
-    if (options.overwrite) return;
+/// True when `source` is `output` or lies inside it (an output folder holding the input).
+bool would_replace(const fs::path& output, const std::string& source) {
+    if (source.empty()) return false;
+    std::error_code error;
+    if (!fs::exists(output, error) || !fs::exists(source, error)) return false;
+    if (fs::equivalent(output, source, error)) return true;
+    const std::string out = fs::weakly_canonical(output, error).string() + "/";
+    return fs::weakly_canonical(source, error).string().rfind(out, 0) == 0;
+}
+
+/// Refuses outputs that exist (unless overwrite) and, always, outputs that are the input.
+void refuse_existing(const ExportOptions& options, const std::vector<std::string>& files,
+                     const std::vector<std::string>& sources) {
     std::vector<std::string> all;
     for (const auto& file : files)
         for (const auto& name : occupied_names(file, options.format)) all.push_back(name);
     all.push_back(kManifestName);
     for (const auto& name : all) {
         const fs::path path = fs::path(options.output_dir) / name;
+        for (const auto& source : sources)
+            if (would_replace(path, source))
+                throw IoError(path.string() + ": is the input " + source +
+                              "; refusing to overwrite it (choose another output folder)");
         std::error_code error;
-        if (fs::exists(path, error))
+        if (!options.overwrite && fs::exists(path, error))
             throw IoError(path.string() + ": already exists (pass --overwrite to replace it)");
     }
 }
@@ -253,7 +268,7 @@ ExportPlan plan_with(std::shared_ptr<const Cohort> cohort, const Recipe& recipe,
     plan.output_names = output_names_for(options);
     for (const auto& name : plan.output_names)
         plan.output_files.push_back(output_file_name(name, options.format));
-    refuse_existing(options, plan.output_files);
+    refuse_existing(options, plan.output_files, {input.path, cohort->source_path});
     if (input.n_obs == 0 && input.n_vars == 0) {
         input.path = cohort->source_path.empty() ? std::string()
                                                  : fs::absolute(cohort->source_path).string();
@@ -473,7 +488,8 @@ ExportResults write_export(const ExportPlan& plan, const ExportOptions& options)
                               to_string(plan.format) + ", not " + to_string(options.format) +
                               ": plan again");
     if (options.output_dir.empty()) throw InvalidArgument("export: no output folder given");
-    refuse_existing(options, plan.output_files);
+    refuse_existing(options, plan.output_files,
+                    {plan.input.path, plan.applied.cohort->source_path});
     std::error_code error;
     fs::create_directories(output_dir, error);
     if (error) throw IoError(output_dir.string() + ": cannot create: " + error.message());
@@ -556,7 +572,8 @@ ExportResults write_export(const ExportPlan& plan, const ExportOptions& options)
     }
     control.check();  // last chance to cancel: nothing is under a final name yet
     control.report(0.97, "moving outputs into place");
-    refuse_existing(options, plan.output_files);
+    refuse_existing(options, plan.output_files,
+                    {plan.input.path, plan.applied.cohort->source_path});
     staged.push_back(kManifestName);
     for (const auto& name : staged)
         move_into_place(staging.path() / name, output_dir / name, options.overwrite);

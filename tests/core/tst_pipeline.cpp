@@ -106,18 +106,22 @@ private slots:
         const QString input = test_support::shared_data(kKang);
         if (!QFile::exists(input)) QSKIP("Kang 2018 file not available");
         const QString out = path("kang.h5ad"), timings = path("kang.json");
+        const QString cpu_timings = path("kang_cpu.json");
         QCOMPARE(cli({"run", input, "-o", out, "--batch-key", "stim", "--threads", "2",
-                      "--timings", timings, "--quiet"}),
+                      "--timings", timings, "--cpu-timings", cpu_timings, "--quiet"}),
                  0);
         const QJsonObject r = check_output(input, out);
         QVERIFY(r.value("n_obs").toInt() > 1900);
-        QFile file(timings);
-        QVERIFY(file.open(QIODevice::ReadOnly));
-        const QJsonObject t = QJsonDocument::fromJson(file.readAll()).object();
-        for (const char* step : {"read", "qc", "filter", "normalize", "hvg", "pca", "knn", "umap",
-                                 "leiden", "write"}) {
-            QVERIFY2(t.contains(step), step);
-            QVERIFY(t.value(step).toDouble() >= 0.0);
+        for (const QString& json : {timings, cpu_timings}) {
+            QFile file(json);
+            QVERIFY(file.open(QIODevice::ReadOnly));
+            const QJsonObject t = QJsonDocument::fromJson(file.readAll()).object();
+            QCOMPARE(t.size(), 10);
+            for (const char* step : {"read", "qc", "filter", "normalize", "hvg", "pca", "knn",
+                                     "umap", "leiden", "write"}) {
+                QVERIFY2(t.contains(step), step);
+                QVERIFY(t.value(step).isDouble() && t.value(step).toDouble() >= 0.0);
+            }
         }
         // Same seed and threads: identical layout and clusters.
         const QString again = path("kang_again.h5ad");

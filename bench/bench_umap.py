@@ -128,6 +128,10 @@ def main():
         ours, ours_cpu = run_child(
             [driver, "umap", prefix, str(n), "15", str(args.threads), "0", ours_path])
         ours_emb = np.fromfile(ours_path, dtype="<f8").reshape(n, 2)
+        # One thread: the same layout (the epochs do not depend on the thread count).
+        one, one_cpu = run_child(
+            [driver, "umap", prefix, str(n), "15", "1", "0", ours_path + ".1"])
+        same = bool(np.array_equal(np.fromfile(ours_path + ".1", dtype="<f8"), ours_emb.ravel()))
         seeded_emb, _, seeded_total, seeded_cpu = umap_learn(pcs, idx, dist, 0, False)
         parallel_emb, parallel_fuzzy, parallel_total, parallel_cpu = umap_learn(
             pcs, idx, dist, None, True)
@@ -136,6 +140,8 @@ def main():
             "n": n, "knn_seconds": knn["seconds"], "knn_exact": knn["exact"],
             "ours_init": ours["init"], "ours_sgd": ours["sgd"], "ours_total": ours["total"],
             "ours_epochs": ours["epochs"], "ours_spectral": ours["spectral"], "ours_cpu": ours_cpu,
+            "ours_1thread": one["total"], "ours_1thread_cpu": one_cpu,
+            "ours_1thread_identical": same,
             "umap_learn_seeded": seeded_total, "umap_learn_parallel": parallel_total,
             "umap_learn_seeded_cpu": seeded_cpu, "umap_learn_parallel_cpu": parallel_cpu,
             "umap_learn_fuzzy": parallel_fuzzy,
@@ -160,6 +166,11 @@ def main():
               f"{r['umap_learn_parallel'] / r['ours_total']:>6.1f} | "
               f"{r['trust_ours']:.4f} / {r['trust_umap_learn_seeded']:.4f} / "
               f"{r['trust_umap_learn_parallel']:.4f}")
+    for r in rows:
+        print(f"{r['n']:>7} cells: ours on 1 thread {r['ours_1thread']:.2f} s "
+              f"({r['ours_1thread_cpu']:.1f} CPU s), layout identical to {args.threads} threads: "
+              f"{r['ours_1thread_identical']}")
+    print(f"load average at the end: {os.getloadavg()}")
 
 if __name__ == "__main__":
     main()

@@ -350,6 +350,12 @@ private slots:
         o.n_components = 4;
         QVERIFY_THROWS_EXCEPTION(InvalidArgument, UmapLayout(knn_, o));
         o.n_components = 2;
+        o.min_dist = -0.1;
+        QVERIFY_THROWS_EXCEPTION(InvalidArgument, UmapLayout(knn_, o));
+        o.min_dist = 0.5;
+        o.n_epochs = -1;
+        QVERIFY_THROWS_EXCEPTION(InvalidArgument, UmapLayout(knn_, o));
+        o.n_epochs = 0;
         o.n_neighbors = 16;
         QVERIFY_THROWS_EXCEPTION(InvalidArgument, run_umap(knn_, o));
         NeighborLists subset = knn_;

@@ -46,6 +46,11 @@ void validate(const UmapOptions& o) {
         throw InvalidArgument("UMAP: negative_sample_rate must not be negative");
     if (!(o.repulsion_strength >= 0.0) || !std::isfinite(o.repulsion_strength))
         throw InvalidArgument("UMAP: repulsion_strength must not be negative");
+    if (!(o.spread > 0.0) || !(o.min_dist >= 0.0) || !(o.min_dist < 3.0 * o.spread))
+        throw InvalidArgument(
+            "UMAP: min_dist must be in [0, 3 * spread) and spread positive (got "
+            "min_dist " +
+            std::to_string(o.min_dist) + ", spread " + std::to_string(o.spread) + ")");
 }
 
 }  // namespace

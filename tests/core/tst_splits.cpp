@@ -161,6 +161,60 @@ private slots:
         QCOMPARE(test.cells()[0], view.cells()[static_cast<size_t>(s.positions[1][0])]);
     }
 
+    void fewDonorsNearTheBestPossible() {
+        // With 10 (exhaustive search) and 13 (restarted local search) donors of very different
+        // sizes, the split is compared with the best assignment found by brute force (the
+        // smallest largest |fraction - asked| with no split empty).
+        std::mt19937_64 engine(3);
+        std::lognormal_distribution<double> size(5, 1);
+        const double asked[3] = {0.8, 0.1, 0.1};
+        for (int n_donors : {10, 13}) {
+            for (int trial = 0; trial < 4; ++trial) {
+                std::vector<int> sizes;
+                std::vector<std::string> names, donors;
+                int total = 0;
+                for (int d = 0; d < n_donors; ++d) {
+                    sizes.push_back(10 + static_cast<int>(size(engine)));
+                    total += sizes.back();
+                    const std::string donor = "d" + std::to_string(d);
+                    for (int i = 0; i < sizes.back(); ++i) {
+                        names.push_back(donor + "_" + std::to_string(i));
+                        donors.push_back(donor);
+                    }
+                }
+                Cohort cohort;
+                cohort.obs_names = names;
+                cohort.obs.set(Column::categorize("donor", donors));
+                auto shared = std::make_shared<const Cohort>(std::move(cohort));
+                SplitOptions options;
+                options.group_key = "donor";
+                options.seed = static_cast<uint64_t>(trial);
+                const auto achieved =
+                    split_cohort(CohortView(shared), options).achieved_fractions();
+                double mine = 0;
+                for (int k = 0; k < 3; ++k) mine = std::max(mine, std::abs(achieved[k] - asked[k]));
+                double best = INFINITY;
+                int assignments = 1;
+                for (int d = 0; d < n_donors; ++d) assignments *= 3;
+                for (int code = 0; code < assignments; ++code) {
+                    double count[3] = {0, 0, 0};
+                    int members[3] = {0, 0, 0};
+                    for (int d = 0, x = code; d < n_donors; ++d, x /= 3)
+                        count[x % 3] += sizes[static_cast<size_t>(d)], ++members[x % 3];
+                    if (!members[0] || !members[1] || !members[2]) continue;
+                    double deviation = 0;
+                    for (int k = 0; k < 3; ++k)
+                        deviation = std::max(deviation, std::abs(count[k] / total - asked[k]));
+                    best = std::min(best, deviation);
+                }
+                QVERIFY2(
+                    mine <= best + 0.01,
+                    qPrintable(
+                        QString("%1 donors: %2 vs best %3").arg(n_donors).arg(mine).arg(best)));
+            }
+        }
+    }
+
     void fewGroupsWarnButStayDisjoint() {
         const auto cohort = donor_cohort(3, 5);
         const CohortView view(cohort);

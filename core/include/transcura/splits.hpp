@@ -9,7 +9,9 @@
 //   (weighted by the number of strata) plus that of the split x stratum counts from
 //   fraction x stratum size. Then single-group moves and pairwise swaps between splits are
 //   tried until none lowers the cost. With require_nonempty, a split left empty while there are
-//   at least as many groups as splits takes the group whose move costs least.
+//   at least as many groups as splits takes the group whose move costs least. This runs
+//   `restarts` times (later runs place the groups in random order) and keeps the cheapest; with
+//   few groups (splits^groups <= exhaustive_limit) every assignment is tried instead.
 // Ungrouped: each stratum (or all cells) is shuffled and cut by largest remainder, remainders
 //   given to the splits furthest below their overall targets, so sizes are within a cell or two
 //   of fraction x n.
@@ -48,6 +50,11 @@ struct SplitOptions {
     /// Grouped: passes of move/swap refinement (each pass is O(groups^2 x splits^2) for swaps;
     /// swaps are skipped above 2000 groups).
     int refine_passes = 20;
+    /// Grouped: greedy + refinement runs (the first largest-first, then random orders); the
+    /// cheapest wins. Above 500 groups one run is made.
+    int restarts = 8;
+    /// Grouped: when splits^groups is at most this, every assignment is tried instead.
+    int64_t exhaustive_limit = 200000;
     RunControl control;
 };
 

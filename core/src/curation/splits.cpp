@@ -162,6 +162,11 @@ public:
         return cost;
     }
     double term(size_t s) const { return term(s, {}); }
+    double total_cost() const {
+        double cost = 0;
+        for (size_t s = 0; s < n_splits_; ++s) cost += term(s);
+        return cost;
+    }
 
     void place(size_t g, int s) {
         if (split_of_[g] >= 0) apply(g, static_cast<size_t>(split_of_[g]), -1);
@@ -206,20 +211,13 @@ private:
 
 constexpr double kImprovement = 1e-9;
 
-std::vector<int> place_groups(const std::vector<std::vector<int64_t>>& group_strata,
-                              size_t n_strata, const SplitOptions& options, engine::Rng& rng,
-                              std::vector<std::string>& warnings) {
-    const size_t n_groups = group_strata.size(), n_splits = options.fractions.size();
-    std::vector<double> fractions;
-    for (const auto& f : options.fractions) fractions.push_back(f.fraction);
+/// One greedy placement (in `order`) refined by moves and swaps: (cost, split of each group).
+std::pair<double, std::vector<int>> local_search(
+    const std::vector<std::vector<int64_t>>& group_strata, size_t n_strata,
+    const std::vector<double>& fractions, const SplitOptions& options,
+    const std::vector<size_t>& order) {
+    const size_t n_groups = group_strata.size(), n_splits = fractions.size();
     GroupPlacer placer(fractions, group_strata, n_strata);
-
-    std::vector<size_t> order(n_groups);
-    std::iota(order.begin(), order.end(), 0);
-    shuffle(order, rng);
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-        return placer.group_size(a) > placer.group_size(b);
-    });
     for (size_t g : order) {
         size_t best = 0;
         double best_delta = INFINITY;
@@ -283,12 +281,80 @@ std::vector<int> place_groups(const std::vector<std::vector<int64_t>>& group_str
         options.control.check();
         if (!improved) break;
     }
+    std::vector<int> split_of(n_groups);
+    for (size_t g = 0; g < n_groups; ++g) split_of[g] = placer.split_of(g);
+    return {placer.total_cost(), split_of};
+}
+
+/// Every assignment of a few groups, the cheapest kept (ties broken by the seeded RNG).
+std::vector<int> exhaustive_search(const std::vector<std::vector<int64_t>>& group_strata,
+                                   size_t n_strata, const std::vector<double>& fractions,
+                                   bool keep_nonempty, engine::Rng& rng) {
+    const size_t n_groups = group_strata.size(), n_splits = fractions.size();
+    GroupPlacer placer(fractions, group_strata, n_strata);
+    std::vector<int> digits(n_groups, 0), best(n_groups, 0);
+    for (size_t g = 0; g < n_groups; ++g) placer.place(g, 0);
+    double best_cost = INFINITY;
+    uint64_t ties = 0;
+    while (true) {
+        bool feasible = true;
+        if (keep_nonempty)
+            for (size_t s = 0; s < n_splits; ++s) feasible = feasible && placer.members(s) > 0;
+        if (feasible) {
+            const double cost = placer.total_cost();
+            if (cost < best_cost - kImprovement) {
+                best_cost = cost, best = digits, ties = 1;
+            } else if (cost <= best_cost + kImprovement && rng.below(++ties) == 0) {
+                best = digits;
+            }
+        }
+        // Next assignment in mixed radix, updating only the groups that change.
+        size_t g = 0;
+        while (g < n_groups && digits[g] == static_cast<int>(n_splits) - 1) {
+            digits[g] = 0;
+            placer.place(g, 0);
+            ++g;
+        }
+        if (g == n_groups) break;
+        placer.place(g, ++digits[g]);
+    }
+    return best;
+}
+
+std::vector<int> place_groups(const std::vector<std::vector<int64_t>>& group_strata,
+                              size_t n_strata, const SplitOptions& options, engine::Rng& rng,
+                              std::vector<std::string>& warnings) {
+    const size_t n_groups = group_strata.size(), n_splits = options.fractions.size();
+    std::vector<double> fractions;
+    for (const auto& f : options.fractions) fractions.push_back(f.fraction);
     if (n_groups < n_splits)
         warnings.push_back("only " + std::to_string(n_groups) + " groups for " +
                            std::to_string(n_splits) + " splits: some splits are empty");
-    std::vector<int> split_of(n_groups);
-    for (size_t g = 0; g < n_groups; ++g) split_of[g] = placer.split_of(g);
-    return split_of;
+    const bool keep_nonempty = options.require_nonempty && n_groups >= n_splits;
+    double assignments = 1;
+    for (size_t g = 0; g < n_groups; ++g) assignments *= static_cast<double>(n_splits);
+    if (assignments <= static_cast<double>(options.exhaustive_limit))
+        return exhaustive_search(group_strata, n_strata, fractions, keep_nonempty, rng);
+
+    std::vector<int64_t> sizes(n_groups, 0);
+    for (size_t g = 0; g < n_groups; ++g)
+        for (int64_t c : group_strata[g]) sizes[g] += c;
+    std::vector<size_t> order(n_groups);
+    std::iota(order.begin(), order.end(), 0);
+    std::pair<double, std::vector<int>> best{INFINITY, {}};
+    // Many groups make fractions easy and swaps costly: one run is enough there.
+    const int runs = n_groups > 500 ? 1 : std::max(1, options.restarts);
+    for (int restart = 0; restart < runs; ++restart) {
+        // First the classic largest-first order (ties shuffled), then random orders.
+        shuffle(order, rng);
+        if (restart == 0)
+            std::stable_sort(order.begin(), order.end(),
+                             [&](size_t a, size_t b) { return sizes[a] > sizes[b]; });
+        auto result = local_search(group_strata, n_strata, fractions, options, order);
+        if (result.first < best.first - kImprovement) best = std::move(result);
+        options.control.check();
+    }
+    return best.second;
 }
 
 /// Ungrouped: cut each shuffled stratum by largest remainder, leftovers to the splits furthest

@@ -374,27 +374,52 @@ public:
                 if (set && set->contains(name)) keep[j] = 0;
         }
         if (g.min_cells > 0 && cohort_.X) {
-            std::vector<int64_t> detected(static_cast<size_t>(n_genes), 0);
-            const Matrix& X = *cohort_.X;
-            for (int64_t cell : cells) {
-                if (X.is_sparse()) {
-                    const CsrMatrix& m = X.sparse();
-                    for (int64_t i = m.indptr[cell]; i < m.indptr[cell + 1]; ++i)
-                        if (m.data[i] != 0) ++detected[m.indices[i]];
-                } else {
-                    const float* row = X.dense().row(cell);
-                    for (int64_t j = 0; j < n_genes; ++j)
-                        if (row[j] != 0) ++detected[j];
-                }
-                options_.control.check();
-            }
+            const std::vector<int64_t> detected = detected_cells(*cohort_.X, cells);
             for (int64_t j = 0; j < n_genes; ++j)
-                if (detected[j] < g.min_cells) keep[j] = 0;
+                if (detected[static_cast<size_t>(j)] < g.min_cells) keep[j] = 0;
         }
         std::vector<int64_t> kept;
         for (int64_t j : genes)
             if (keep[j]) kept.push_back(j);
         return kept;
+    }
+
+    /// Cells (among `cells`) in which each gene is detected. Threads count disjoint chunks of
+    /// cells into their own vectors, summed afterwards: integers, so any thread count agrees.
+    std::vector<int64_t> detected_cells(const Matrix& X, const std::vector<int64_t>& cells) const {
+        const size_t n_genes = static_cast<size_t>(X.n_cols());
+        const int64_t n = static_cast<int64_t>(cells.size());
+        const int threads = static_cast<int>(
+            std::max<int64_t>(1, std::min<int64_t>(options_.control.threads(), n / 20000 + 1)));
+        std::vector<std::vector<int64_t>> partial(static_cast<size_t>(threads),
+                                                  std::vector<int64_t>(n_genes, 0));
+        bool cancelled = false;
+#pragma omp parallel for num_threads(threads) schedule(static)
+        for (int t = 0; t < threads; ++t) {
+            std::vector<int64_t>& counts = partial[static_cast<size_t>(t)];
+            const int64_t begin = n * t / threads, end = n * (t + 1) / threads;
+            for (int64_t p = begin; p < end; ++p) {
+                const int64_t cell = cells[static_cast<size_t>(p)];
+                if (X.is_sparse()) {
+                    const CsrMatrix& m = X.sparse();
+                    for (int64_t i = m.indptr[cell]; i < m.indptr[cell + 1]; ++i)
+                        if (m.data[i] != 0) ++counts[static_cast<size_t>(m.indices[i])];
+                } else {
+                    const float* row = X.dense().row(cell);
+                    for (size_t j = 0; j < n_genes; ++j)
+                        if (row[j] != 0) ++counts[j];
+                }
+                if (t == 0 && (p & 4095) == 0 && options_.control.cancel &&
+                    options_.control.cancel->cancelled())
+                    cancelled = true;
+            }
+        }
+        if (cancelled) throw Cancelled();
+        options_.control.check();
+        std::vector<int64_t> total(n_genes, 0);
+        for (const auto& counts : partial)
+            for (size_t j = 0; j < n_genes; ++j) total[j] += counts[j];
+        return total;
     }
 
     std::vector<int64_t> per_batch(const std::vector<int64_t>& cells) const {

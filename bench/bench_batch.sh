@@ -12,7 +12,11 @@
 # total); its neighbours are HNSW above 20000 cells, the anchor's are exact (scikit-learn).
 #
 # usage: bench/bench_batch.sh [--cells 100000] [--genes 2000] [--threads N] [--workdir DIR]
-#                             [--cli PATH] [--keep]
+#                             [--cli PATH] [--keep] [--reuse-anchor] [--lisi-queries M]
+# --lisi-queries M: the anchor's exact LISI search is timed on M query cells and scaled to all
+# (see anchor_batch.py); 0 (default) runs harmonypy.compute_lisi on every cell.
+# With --workdir, an existing pcs.h5ad there is reused; --reuse-anchor also keeps its anchor.json
+# (the anchor takes many minutes at 100k cells) and reruns transcura only.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -22,6 +26,8 @@ genes=2000
 threads=0
 workdir=""
 keep=0
+reuse_anchor=0
+lisi_queries=0
 cli="${TRANSCURA_CLI:-}"
 python=/usr/bin/python3  # Debian's python with anndata, harmonypy, scikit-learn
 
@@ -33,7 +39,9 @@ while [[ $# -gt 0 ]]; do
         --workdir) workdir="$2"; shift 2 ;;
         --cli) cli="$2"; shift 2 ;;
         --keep) keep=1; shift ;;
-        -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+        --reuse-anchor) reuse_anchor=1; shift ;;
+        --lisi-queries) lisi_queries="$2"; shift 2 ;;
+        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
         *) echo "bench_batch.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -76,8 +84,10 @@ start=$(date +%s.%N)
 end=$(date +%s.%N)
 echo "$start $end" > "$workdir/transcura_wall"
 
-"$python" "$here/anchor_batch.py" "$pcs" --batch-key batch --label-key cell_type \
-    --silhouette-cells 20000 --timings "$workdir/anchor.json"
+if [[ $reuse_anchor -eq 0 || ! -s "$workdir/anchor.json" ]]; then
+    "$python" "$here/anchor_batch.py" "$pcs" --batch-key batch --label-key cell_type \
+        --silhouette-cells 20000 --lisi-queries "$lisi_queries" --timings "$workdir/anchor.json"
+fi
 
 "$python" - "$workdir" <<'EOF'
 import json
@@ -106,6 +116,9 @@ total_anchor = a["total"]
 print(f"\n{ours['X_pca']['n_cells']} cells, {anchor['n_dims']} PCs; neighbours: transcura "
       f"{ours['X_pca']['details']['neighbors']} (k {ours['X_pca']['details']['neighbors_k']}), "
       f"anchor exact; silhouettes on {ours['X_pca']['details']['silhouette_cells']} cells")
+if "lisi_extrapolated_from" in anchor:
+    print(f"(anchor LISI time: kd-tree fitted on all cells, queried by "
+          f"{anchor['lisi_extrapolated_from']} and scaled to all; its LISI medians are over those)")
 print(f"{'part':<28}{'transcura s':>12}{'anchor s':>11}{'anchor/transcura':>18}")
 for name, mine, theirs in rows:
     t = f"{theirs:11.2f}" if theirs is not None else f"{'(none)':>11}"
@@ -114,10 +127,16 @@ for name, mine, theirs in rows:
 print(f"{'total (compute)':<28}{total_ours:12.2f}{total_anchor:11.2f}{total_anchor / total_ours:18.1f}")
 print(f"{'transcura-cli wall (+read)':<28}{end - start:12.2f}")
 user, system = map(float, open(f"{workdir}/transcura_cpu").read().split()[-2:])
-cpu_anchor = anchor["cpu_seconds"]["total"]
-print(f"{'CPU s, all threads':<28}{user + system:12.2f}{cpu_anchor:11.2f}"
-      f"{cpu_anchor / (user + system):18.1f}   (transcura: whole command, read included)")
-print(f"Harmony iterations: transcura {ours['X_pca_harmony']['harmony']['iterations']}")
+cpu_anchor = anchor.get("cpu_seconds", {}).get("total")
+if cpu_anchor:
+    print(f"{'CPU s, all threads':<28}{user + system:12.2f}{cpu_anchor:11.2f}"
+          f"{cpu_anchor / (user + system):18.1f}   (transcura: whole command, read included)")
+    for name in ["harmony"] + [f"{p} {e}" for p in ("lisi", "silhouette") for e in embeddings]:
+        print(f"  anchor CPU s, {name:<26}{anchor['cpu_seconds'][name]:10.2f}")
+else:
+    print(f"{'CPU s, all threads':<28}{user + system:12.2f}{'-':>11}")
+print(f"Harmony iterations: transcura {ours['X_pca_harmony']['harmony']['iterations']}, "
+      f"harmonypy {anchor.get('harmony_iterations', '-')}")
 print(f"\n{'metric':<16}" + "".join(f"{s + ' ' + e:>26}" for e in embeddings for s in ("ours", "anchor")))
 for key in ("ilisi_median", "clisi_median", "asw_label", "asw_batch"):
     cells = []

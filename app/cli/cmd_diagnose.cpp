@@ -53,9 +53,9 @@ void print_table(const std::string& input, const CohortDiagnosticsResults& r) {
         const char* note;
     };
     const std::string ilisi_note = "1 .. " + std::to_string(first.n_batches) + ", higher mixed";
-    const std::string clisi_note =
-        first.n_labels > 0 ? "1 .. " + std::to_string(first.n_labels) + ", lower purer"
-                           : "needs labels (--label-key, or obs leiden)";
+    const std::string clisi_note = first.n_labels > 0
+                                       ? "1 .. " + std::to_string(first.n_labels) + ", lower purer"
+                                       : "needs labels (--label-key, or obs leiden)";
     const Row rows[] = {
         {"iLISI median", &DiagnosticsResults::ilisi_median, ilisi_note.c_str()},
         {"cLISI median", &DiagnosticsResults::clisi_median, clisi_note.c_str()},
@@ -70,11 +70,12 @@ void print_table(const std::string& input, const CohortDiagnosticsResults& r) {
         for (const auto& e : r.embeddings) std::printf(" %15s", cell(e.results.*row.value).c_str());
         std::printf("   %s\n", row.note);
     }
-    std::printf("\nkBET: neighbourhoods of k0 = %d cells, %lld cells tested (alpha 0.05), "
-                "random neighbourhoods rejected at %s; neighbours %s (k = %d)\n",
-                first.kbet.k0, static_cast<long long>(first.kbet.n_tested),
-                cell(first.kbet.expected_rejection_rate).c_str(),
-                first.neighbors_exact ? "exact" : "HNSW", first.neighbors_k);
+    std::printf(
+        "\nkBET: neighbourhoods of k0 = %d cells, %lld cells tested (alpha 0.05), "
+        "random neighbourhoods rejected at %s; neighbours %s (k = %d)\n",
+        first.kbet.k0, static_cast<long long>(first.kbet.n_tested),
+        cell(first.kbet.expected_rejection_rate).c_str(), first.neighbors_exact ? "exact" : "HNSW",
+        first.neighbors_k);
     if (first.batch_asw.subsampled || first.label_silhouette.subsampled)
         std::printf("silhouettes on a seeded subsample of %lld cells\n",
                     static_cast<long long>(first.batch_asw.n_scored));
@@ -84,10 +85,8 @@ void print_table(const std::string& input, const CohortDiagnosticsResults& r) {
                     r.harmony_seconds);
 
     // Per batch: QC medians and the mixing scores of each embedding.
-    std::printf("\n%-16s %8s %11s %10s %7s", "batch", "cells", "med.counts", "med.genes",
-                "%mito");
-    for (const auto& e : r.embeddings)
-        std::printf("  %s", ("iLISI/kBET " + e.name).c_str());
+    std::printf("\n%-16s %8s %11s %10s %7s", "batch", "cells", "med.counts", "med.genes", "%mito");
+    for (const auto& e : r.embeddings) std::printf("  %s", ("iLISI/kBET " + e.name).c_str());
     std::printf("\n");
     for (size_t b = 0; b < first.per_batch.per_batch.size(); ++b) {
         const auto& s = first.per_batch.per_batch[b];
@@ -192,16 +191,15 @@ int diagnose(const Args& raw_args) {
         if (present < 2)
             throw transcura::InvalidArgument(
                 "batch key: obs column '" + options.batch_key + "' has " +
-                (present == 0 ? std::string("no values") : "only one batch ('" +
-                                                               batch.names.front() + "')") +
+                (present == 0 ? std::string("no values")
+                              : "only one batch ('" + batch.names.front() + "')") +
                 "; batch diagnostics need at least two batches");
     } catch (const transcura::InvalidArgument& error) {
         throw refuse(error.what());
     }
 
     if (!cohort.obsm.count(options.embedding)) {
-        if (options.embedding != "X_pca")
-            throw refuse("obsm has no '" + options.embedding + "'");
+        if (options.embedding != "X_pca") throw refuse("obsm has no '" + options.embedding + "'");
         if (!cohort.X || cohort.X->n_cols() == 0)
             throw refuse("obsm has no X_pca and there is no X to compute it from");
         if (!quiet)
@@ -231,7 +229,8 @@ int diagnose(const Args& raw_args) {
         } else {
             std::ofstream file(json_path);
             file << json.dump(2) << "\n";
-            if (!file) throw transcura::IoError("cannot write the diagnostics to '" + json_path + "'");
+            if (!file)
+                throw transcura::IoError("cannot write the diagnostics to '" + json_path + "'");
         }
     }
     if (!quiet && json_path != "-") print_table(input, results);

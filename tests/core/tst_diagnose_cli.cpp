@@ -20,8 +20,8 @@ using namespace transcura;
 
 namespace {
 
-const char* const kSummaryKeys[] = {"ilisi_median", "clisi_median",    "kbet_acceptance",
-                                    "asw_batch",    "asw_label",       "pcr_batch",
+const char* const kSummaryKeys[] = {"ilisi_median",      "clisi_median", "kbet_acceptance",
+                                    "asw_batch",         "asw_label",    "pcr_batch",
                                     "graph_connectivity"};
 
 nlohmann::json read_json(const QString& path) {
@@ -38,7 +38,9 @@ double number(const nlohmann::json& value) {
     return value.is_number() ? value.get<double>() : std::nan("");
 }
 
-bool close(double a, double b, double tolerance = 1e-12) { return std::abs(a - b) <= tolerance; }
+bool close(double a, double b, double tolerance = 1e-12) {
+    return std::abs(a - b) <= tolerance;
+}
 
 }  // namespace
 
@@ -76,8 +78,8 @@ private slots:
         const QString json_path = path("kang.json");
         const QString written = path("kang_diagnosed.h5ad");
         const test_support::ProcessResult r =
-            cli({kang_, "--batch-key", "stim", "--harmony", "--json", json_path, "--write",
-                 written, "--threads", "2"});
+            cli({kang_, "--batch-key", "stim", "--harmony", "--json", json_path, "--write", written,
+                 "--threads", "2"});
         QVERIFY2(r.exit_code == 0, r.err.constData());
         // The table goes to stdout next to the JSON file.
         QVERIFY(r.out.contains("iLISI median") && r.out.contains("X_pca_harmony"));
@@ -170,8 +172,8 @@ private slots:
 
         // anndata reads the file; harmonypy's LISI on the stored corrected PCs matches the
         // stored per-cell iLISI (both exact neighbours at 2000 cells).
-        const QJsonObject seen = test_support::python_json(
-            "check_diagnose_output.py", {written, "X_pca", "stim"});
+        const QJsonObject seen =
+            test_support::python_json("check_diagnose_output.py", {written, "X_pca", "stim"});
         QCOMPARE(seen["n_obs"].toInt(), 2000);
         QCOMPARE(seen["obsm"].toObject()["X_pca_harmony"].toArray().at(1).toInt(),
                  static_cast<int>(pcs.n_cols));
@@ -244,8 +246,8 @@ private slots:
             const QString input = path(QString("sim_%1.h5ad").arg(effect));
             write_cohort(simulate_cohort(sim).cohort, input.toStdString(), Format::H5ad);
             const QString json_path = path(QString("sim_%1.json").arg(effect));
-            QStringList args{input, "--batch-key", "batch", "--label-key", "cell_type", "--json",
-                             json_path, "--threads", "2", "--quiet"};
+            QStringList args{input,    "--batch-key", "batch",     "--label-key", "cell_type",
+                             "--json", json_path,     "--threads", "2",           "--quiet"};
             // Harmony (like harmonypy, checked by hand) cannot undo the 1.0 effect of this
             // simulator, whose batches share no neighbourhood at all; 0.5 is the strong case.
             const bool strongest = effect == 0.5;
@@ -260,9 +262,10 @@ private slots:
             const double pcr = number(e["pcr_batch"]);
             const double clisi = number(e["clisi_median"]);
             const double asw_label = number(e["asw_label"]);
-            qInfo("CLI, batch effect %.1f: iLISI %.3f, kBET %.3f, PCR %.4f, cLISI %.3f, label "
-                  "ASW %.3f, graph connectivity %.3f",
-                  effect, ilisi, accept, pcr, clisi, asw_label, number(e["graph_connectivity"]));
+            qInfo(
+                "CLI, batch effect %.1f: iLISI %.3f, kBET %.3f, PCR %.4f, cLISI %.3f, label "
+                "ASW %.3f, graph connectivity %.3f",
+                effect, ilisi, accept, pcr, clisi, asw_label, number(e["graph_connectivity"]));
             QCOMPARE(e["n_labels"].get<int>(), 6);
             QVERIFY(e.contains("composition"));
             QCOMPARE(e["composition"]["clusters"].size(), size_t(6));
@@ -286,10 +289,11 @@ private slots:
             if (strongest) {
                 QVERIFY(json.contains("X_pca_harmony"));
                 const nlohmann::json& h = json["X_pca_harmony"];
-                qInfo("  after Harmony: iLISI %.3f, kBET %.3f, PCR %.4f, cLISI %.3f, label "
-                      "ASW %.3f",
-                      number(h["ilisi_median"]), number(h["kbet_acceptance"]),
-                      number(h["pcr_batch"]), number(h["clisi_median"]), number(h["asw_label"]));
+                qInfo(
+                    "  after Harmony: iLISI %.3f, kBET %.3f, PCR %.4f, cLISI %.3f, label "
+                    "ASW %.3f",
+                    number(h["ilisi_median"]), number(h["kbet_acceptance"]), number(h["pcr_batch"]),
+                    number(h["clisi_median"]), number(h["asw_label"]));
                 QVERIFY(number(h["ilisi_median"]) > ilisi + 0.5);
                 QVERIFY(number(h["kbet_acceptance"]) > accept);
                 QVERIFY(number(h["pcr_batch"]) < pcr);

@@ -40,7 +40,8 @@ std::string too_many_levels(const std::string& role, const std::string& key, siz
 CodedLabels compact_categorical(const Column& column) {
     std::vector<int32_t> renumber(column.categories.size(), -1);
     for (int32_t c : column.codes)
-        if (c >= 0 && static_cast<size_t>(c) < renumber.size()) renumber[static_cast<size_t>(c)] = 0;
+        if (c >= 0 && static_cast<size_t>(c) < renumber.size())
+            renumber[static_cast<size_t>(c)] = 0;
     CodedLabels out;
     for (size_t c = 0; c < renumber.size(); ++c)
         if (renumber[c] == 0) {
@@ -70,9 +71,7 @@ std::vector<double> numbers_of(const Column& column) {
 /// Per-cell QC values for the per-batch medians: obs columns when present, else X's QC.
 struct QcValues {
     std::vector<double> total_counts, n_genes, pct_mito;
-    BatchQcColumns columns() const {
-        return BatchQcColumns{total_counts, n_genes, pct_mito};
-    }
+    BatchQcColumns columns() const { return BatchQcColumns{total_counts, n_genes, pct_mito}; }
 };
 
 QcValues qc_values(const Cohort& cohort, const RunControl& control) {
@@ -116,8 +115,8 @@ CodedLabels obs_categories(const Cohort& cohort, const std::string& key, const s
     if (!column) {
         std::string known;
         for (const auto& name : cohort.obs.names()) known += (known.empty() ? "" : ", ") + name;
-        throw InvalidArgument(role + ": obs has no column '" + key + "' (obs columns: " +
-                              (known.empty() ? "none" : known) + ")");
+        throw InvalidArgument(role + ": obs has no column '" + key +
+                              "' (obs columns: " + (known.empty() ? "none" : known) + ")");
     }
     const size_t n = column->size();
     const size_t limit = std::max<size_t>(kMaxNumericLevels, n / 2);
@@ -137,8 +136,7 @@ CodedLabels obs_categories(const Cohort& cohort, const std::string& key, const s
             if (column->is_missing(i)) continue;
             const double value = column->number(i);
             if (value != std::floor(value))
-                throw InvalidArgument(role + ": obs column '" + key + "' holds " +
-                                      column->text(i) +
+                throw InvalidArgument(role + ": obs column '" + key + "' holds " + column->text(i) +
                                       ", not a whole number: a measurement, not a grouping");
             levels.emplace(value, 0);
             if (levels.size() > kMaxNumericLevels)
@@ -175,8 +173,7 @@ CodedLabels obs_categories(const Cohort& cohort, const std::string& key, const s
     return out;
 }
 
-CohortDiagnosticsResults diagnose_cohort(Cohort& cohort,
-                                         const CohortDiagnosticsOptions& options) {
+CohortDiagnosticsResults diagnose_cohort(Cohort& cohort, const CohortDiagnosticsOptions& options) {
     using Clock = std::chrono::steady_clock;
     const RunControl& control = options.control;
     if (options.batch_key.empty()) throw InvalidArgument("diagnostics: no batch key given");
@@ -186,9 +183,9 @@ CohortDiagnosticsResults diagnose_cohort(Cohort& cohort,
     const int n_batches = present_levels(r.batch);
     if (n_batches < 2)
         throw InvalidArgument("batch key: obs column '" + options.batch_key + "' has " +
-                              (n_batches == 0 ? std::string("no values")
-                                              : "only one batch ('" + r.batch.names.front() +
-                                                    "')") +
+                              (n_batches == 0
+                                   ? std::string("no values")
+                                   : "only one batch ('" + r.batch.names.front() + "')") +
                               "; batch diagnostics need at least two batches");
 
     r.label_key = options.label_key;
@@ -199,8 +196,8 @@ CohortDiagnosticsResults diagnose_cohort(Cohort& cohort,
     if (found == cohort.obsm.end()) {
         std::string known;
         for (const auto& [key, m] : cohort.obsm) known += (known.empty() ? "" : ", ") + key;
-        throw InvalidArgument("embedding: obsm has no '" + options.embedding + "' (obsm: " +
-                              (known.empty() ? "none" : known) + ")");
+        throw InvalidArgument("embedding: obsm has no '" + options.embedding +
+                              "' (obsm: " + (known.empty() ? "none" : known) + ")");
     }
     const DenseD& embedding = found->second;
     if (embedding.n_rows != cohort.n_obs() || embedding.n_cols < 1)
@@ -257,8 +254,8 @@ nlohmann::json cohort_diagnostics_to_json(const CohortDiagnosticsResults& r) {
     for (const auto& e : r.embeddings) {
         nlohmann::json one = diagnostics_to_json(e.results, r.batch);
         one["batch_key"] = r.batch_key;
-        one["label_key"] = r.label_key.empty() ? nlohmann::json(nullptr)
-                                               : nlohmann::json(r.label_key);
+        one["label_key"] =
+            r.label_key.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.label_key);
         if (r.harmony_run && &e != &r.embeddings.front())
             one["harmony"] = {{"iterations", r.harmony.iterations},
                               {"converged", r.harmony.converged},

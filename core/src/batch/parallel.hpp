@@ -45,8 +45,10 @@ void pooled_loop(int64_t count, int threads, int64_t grain, Body& body) {
         }
         omp_set_num_threads(saved);
     };
-    if (workers <= 1) work(0);
-    else engine::run_on_pool(workers, work);
+    if (workers <= 1)
+        work(0);
+    else
+        engine::run_on_pool(workers, work);
     if (failure) std::rethrow_exception(failure);
 }
 

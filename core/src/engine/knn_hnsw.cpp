@@ -327,9 +327,34 @@ NeighborLists hnsw_knn(const DenseD& embedding, const KnnOptions& options) {
 
     const int ef = options.hnsw_ef_search > 0 ? options.hnsw_ef_search : std::max(60, kk + 45);
     index.setEf(static_cast<size_t>(std::max(ef, kk)));
+    // Queries in breadth-first order of the layer-0 graph: consecutive searches then visit
+    // overlapping neighbourhoods, which are in cache (the index itself is in random order).
+    std::vector<int64_t> query_order;
+    query_order.reserve(static_cast<size_t>(n));
+    {
+        std::vector<uint8_t> seen(static_cast<size_t>(n), 0);
+        for (Id root = 0; root < static_cast<Id>(n); ++root) {
+            if (seen[root]) continue;
+            seen[root] = 1;
+            size_t head = query_order.size();
+            query_order.push_back(root);
+            while (head < query_order.size()) {
+                const Id id = static_cast<Id>(query_order[head++]);
+                auto* list = index.get_linklist0(id);
+                const Id* ids = reinterpret_cast<const Id*>(list + 1);
+                for (int j = 0; j < index.getListCount(list); ++j)
+                    if (!seen[ids[j]]) {
+                        seen[ids[j]] = 1;
+                        query_order.push_back(ids[j]);
+                    }
+            }
+        }
+        for (int64_t& id : query_order) id = order[id];  // internal id -> cell
+    }
     engine::for_chunks(engine::make_chunks(n, 256), control, [&](int64_t, int64_t b, int64_t e) {
         std::vector<std::pair<double, int64_t>> found;
-        for (int64_t i = b; i < e; ++i) {
+        for (int64_t q = b; q < e; ++q) {
+            const int64_t i = query_order[q];
             auto queue = index.searchKnn(points.data() + i * padded, static_cast<size_t>(kk));
             found.clear();
             bool has_self = false;

@@ -116,12 +116,15 @@ ExportDialog::ExportDialog(QWidget* parent) : QDialog(parent) {
     for (int c = 1; c < 4; ++c)
         split_table_->horizontalHeader()->setSectionResizeMode(c, QHeaderView::ResizeToContents);
     split_table_->setSelectionMode(QAbstractItemView::NoSelection);
-    split_table_->setMaximumHeight(fontMetrics().height() * 8);
     warnings_ = new QLabel(preview);
     warnings_->setObjectName(QStringLiteral("exportWarnings"));
     warnings_->setWordWrap(true);
     warnings_->setTextFormat(Qt::RichText);
     warnings_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    leakage_ = new QLabel(preview);
+    leakage_->setObjectName(QStringLiteral("exportLeakage"));
+    leakage_->setWordWrap(true);
+    leakage_->setTextInteractionFlags(Qt::TextSelectableByMouse);
     manifest_ = new QPlainTextEdit(preview);
     manifest_->setObjectName(QStringLiteral("exportManifest"));
     manifest_->setReadOnly(true);
@@ -129,6 +132,7 @@ ExportDialog::ExportDialog(QWidget* parent) : QDialog(parent) {
     manifest_->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
     preview_layout->addWidget(summary_);
     preview_layout->addWidget(split_table_);
+    preview_layout->addWidget(leakage_);
     preview_layout->addWidget(warnings_);
     preview_layout->addWidget(new QLabel(tr("manifest.json preview:"), preview));
     preview_layout->addWidget(manifest_, 1);
@@ -328,6 +332,7 @@ void ExportDialog::setPreview(const ExportPreview& preview) {
         summary_->setText(QStringLiteral("<span style='color:#b00020'>%1</span>")
                               .arg(preview_.error.toHtmlEscaped()));
         manifest_->clear();
+        leakage_->clear();
         warnings_->clear();
         warnings_->setVisible(false);
         updateEnabled();
@@ -356,6 +361,12 @@ void ExportDialog::setPreview(const ExportPreview& preview) {
                                    true));
     }
     split_table_->resizeRowsToContents();
+    // As tall as its rows: the manifest gets the rest.
+    int height =
+        split_table_->horizontalHeader()->sizeHint().height() + 2 * split_table_->frameWidth() + 2;
+    for (int row = 0; row < n; ++row) height += split_table_->rowHeight(row);
+    split_table_->setFixedHeight(std::min(height, fontMetrics().height() * 12));
+    leakage_->setText(preview_.leakage);
     QStringList lines;
     for (const QString& w : preview_.warnings)
         lines << QStringLiteral("\u26a0 ") + w.toHtmlEscaped();

@@ -31,6 +31,7 @@ struct ExportPreview {
     std::vector<double> requested_fractions, achieved_fractions;
     QStringList output_files;
     QStringList warnings;  // split warnings and leakage findings
+    QString leakage;       // one line: groups shared, duplicate profiles, batch predictability
     QString manifest;      // manifest.json as it will be written (output hashes still null)
 };
 
@@ -90,6 +91,7 @@ public:
     QPushButton* cancelButton() const { return cancel_; }
     QTableWidget* splitTable() const { return split_table_; }
     QLabel* warningsLabel() const { return warnings_; }
+    QLabel* leakageLabel() const { return leakage_; }
     QPlainTextEdit* manifestView() const { return manifest_; }
     QProgressBar* progressBar() const { return progress_; }
 
@@ -122,6 +124,7 @@ private:
     QLabel* summary_ = nullptr;
     QTableWidget* split_table_ = nullptr;
     QLabel* warnings_ = nullptr;
+    QLabel* leakage_ = nullptr;
     QPlainTextEdit* manifest_ = nullptr;
     QProgressBar* progress_ = nullptr;
     QLabel* status_ = nullptr;

@@ -33,6 +33,20 @@ QTableWidgetItem* number_item(int64_t value) {
     return item;
 }
 
+/// core's describe(), with thresholds at 6 significant digits (the recipe keeps every digit).
+QString describe_step(const RecipeStep& step) {
+    if (const auto* t = step.as<ThresholdStep>()) {
+        const QString column = QString::fromStdString(t->column);
+        const auto number = [](double v) { return QString::number(v, 'g', 6); };
+        if (t->min && t->max)
+            return QStringLiteral("%1 \u2264 %2 \u2264 %3")
+                .arg(number(*t->min), column, number(*t->max));
+        if (t->min) return QStringLiteral("%1 \u2265 %2").arg(column, number(*t->min));
+        if (t->max) return QStringLiteral("%1 \u2264 %2").arg(column, number(*t->max));
+    }
+    return QString::fromStdString(step.describe());
+}
+
 }  // namespace
 
 RecipePanel::RecipePanel(QWidget* parent) : QWidget(parent) {
@@ -41,11 +55,10 @@ RecipePanel::RecipePanel(QWidget* parent) : QWidget(parent) {
     auto* column = new QVBoxLayout(content);
     column->setContentsMargins(6, 6, 6, 6);
 
-    tool_row_ = new QWidget(content);
-    auto* tools = new QHBoxLayout(tool_row_);
-    tools->setContentsMargins(0, 0, 0, 0);
-    tools->addStretch(1);
-    column->addWidget(tool_row_);
+    // Undo, redo, load, save: a tool bar, so a narrow dock folds them into its extension menu.
+    tools_ = new QToolBar(this);
+    tools_->setIconSize(QSize(16, 16));
+    tools_->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
 
     // Steps.
     auto* steps_box = new QGroupBox(tr("Recipe steps"), content);
@@ -56,6 +69,10 @@ RecipePanel::RecipePanel(QWidget* parent) : QWidget(parent) {
     steps_->setMinimumHeight(fontMetrics().height() * 6);
     steps_->setAlternatingRowColors(true);
     steps_->setWordWrap(true);
+    // Long steps wrap instead of scrolling sideways.
+    steps_->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    steps_->setResizeMode(QListView::Adjust);
+    steps_->setTextElideMode(Qt::ElideNone);
     auto* hint = new QLabel(
         tr("Drag the threshold lines in Quality Control to add threshold steps."), steps_box);
     hint->setWordWrap(true);
@@ -67,16 +84,23 @@ RecipePanel::RecipePanel(QWidget* parent) : QWidget(parent) {
     drop_selected_ = new QPushButton(tr("Drop selected"), steps_box);
     drop_selected_->setToolTip(tr("Add a step removing the cells selected in the embedding"));
     selection_label_ = new QLabel(steps_box);
+    selection_label_->setWordWrap(true);
+    auto* remove_row = new QHBoxLayout;
+    remove_row->addWidget(hint, 1);
+    remove_row->addWidget(remove_step_, 0, Qt::AlignTop);
     auto* step_buttons = new QHBoxLayout;
     step_buttons->addWidget(keep_selected_);
     step_buttons->addWidget(drop_selected_);
     step_buttons->addStretch(1);
-    step_buttons->addWidget(remove_step_);
     steps_layout->addWidget(steps_, 1);
-    steps_layout->addWidget(hint);
-    steps_layout->addLayout(step_buttons);
+    steps_layout->addLayout(remove_row);
     steps_layout->addWidget(selection_label_);
+    steps_layout->addLayout(step_buttons);
     column->addWidget(steps_box, 2);
+    // The counts right under the steps they follow (the box is built below).
+    auto* counts_slot = new QVBoxLayout;
+    counts_slot->setContentsMargins(0, 0, 0, 0);
+    column->addLayout(counts_slot, 2);
 
     // Categories.
     auto* category_box = new QGroupBox(tr("Categories"), content);
@@ -111,11 +135,11 @@ RecipePanel::RecipePanel(QWidget* parent) : QWidget(parent) {
     drop_mito_ = new QCheckBox(tr("Mitochondrial"), genes_box);
     drop_ribo_ = new QCheckBox(tr("Ribosomal"), genes_box);
     drop_hb_ = new QCheckBox(tr("Haemoglobin"), genes_box);
-    auto* drop_row = new QHBoxLayout;
+    // One per line: three side by side do not fit a narrow dock.
+    auto* drop_row = new QVBoxLayout;
     drop_row->addWidget(drop_mito_);
     drop_row->addWidget(drop_ribo_);
     drop_row->addWidget(drop_hb_);
-    drop_row->addStretch(1);
     genes_layout->addRow(tr("Min cells:"), min_cells_);
     genes_layout->addRow(tr("Drop:"), drop_row);
     column->addWidget(genes_box);
@@ -127,6 +151,7 @@ RecipePanel::RecipePanel(QWidget* parent) : QWidget(parent) {
     summary_->setObjectName(QStringLiteral("recipeSummary"));
     summary_->setWordWrap(true);
     summary_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    summary_->setMinimumHeight(summary_->fontMetrics().lineSpacing() * 2 + 4);
     counts_table_ = new QTableWidget(0, 4, counts_box);
     counts_table_->setObjectName(QStringLiteral("recipeCounts"));
     counts_table_->setHorizontalHeaderLabels(
@@ -137,7 +162,6 @@ RecipePanel::RecipePanel(QWidget* parent) : QWidget(parent) {
         counts_table_->horizontalHeader()->setSectionResizeMode(c, QHeaderView::ResizeToContents);
     counts_table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
     counts_table_->setSelectionMode(QAbstractItemView::NoSelection);
-    counts_table_->setMinimumHeight(fontMetrics().height() * 6);
     issues_ = new QLabel(counts_box);
     issues_->setObjectName(QStringLiteral("recipeIssues"));
     issues_->setWordWrap(true);
@@ -146,7 +170,7 @@ RecipePanel::RecipePanel(QWidget* parent) : QWidget(parent) {
     counts_layout->addWidget(summary_);
     counts_layout->addWidget(counts_table_, 1);
     counts_layout->addWidget(issues_);
-    column->addWidget(counts_box, 2);
+    counts_slot->addWidget(counts_box);
 
     auto* scroll = new QScrollArea(this);
     scroll->setWidget(content);
@@ -154,7 +178,9 @@ RecipePanel::RecipePanel(QWidget* parent) : QWidget(parent) {
     scroll->setFrameShape(QFrame::NoFrame);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
-    layout->addWidget(scroll);
+    layout->setSpacing(0);
+    layout->addWidget(tools_);
+    layout->addWidget(scroll, 1);
 
     connect(steps_, &QListWidget::itemChanged, this, [this](QListWidgetItem* item) {
         const int row = steps_->row(item);
@@ -163,6 +189,13 @@ RecipePanel::RecipePanel(QWidget* parent) : QWidget(parent) {
         if (on != recipe_.steps[size_t(row)].enabled) emit stepEnabledToggled(row, on);
     });
     connect(steps_, &QListWidget::currentRowChanged, this, [this] { updateButtons(); });
+    // Delete (and the context menu) remove the current step too.
+    auto* remove_action = new QAction(tr("Remove step"), steps_);
+    remove_action->setShortcut(QKeySequence::Delete);
+    remove_action->setShortcutContext(Qt::WidgetShortcut);
+    steps_->addAction(remove_action);
+    steps_->setContextMenuPolicy(Qt::ActionsContextMenu);
+    connect(remove_action, &QAction::triggered, remove_step_, &QPushButton::click);
     connect(remove_step_, &QPushButton::clicked, this, [this] {
         const int row = steps_->currentRow();
         if (row >= 0 && row < int(recipe_.steps.size())) emit stepRemoveRequested(row);
@@ -180,13 +213,15 @@ RecipePanel::RecipePanel(QWidget* parent) : QWidget(parent) {
 }
 
 void RecipePanel::setToolActions(const QList<QAction*>& actions) {
-    auto* tools = static_cast<QHBoxLayout*>(tool_row_->layout());
-    int position = 0;
     for (QAction* action : actions) {
-        auto* button = new QToolButton(tool_row_);
-        button->setDefaultAction(action);
-        button->setToolButtonStyle(Qt::ToolButtonTextOnly);
-        tools->insertWidget(position++, button);
+        tools_->addAction(action);
+        // Undo/redo carry the command in their text ("Undo Gene filter"): icons only here, the
+        // text is in the tooltip and the Edit menu.
+        const bool undo_redo = action->shortcut() == QKeySequence(QKeySequence::Undo) ||
+                               action->shortcut() == QKeySequence(QKeySequence::Redo);
+        if (undo_redo && !action->icon().isNull())
+            if (auto* button = qobject_cast<QToolButton*>(tools_->widgetForAction(action)))
+                button->setToolButtonStyle(Qt::ToolButtonIconOnly);
     }
 }
 
@@ -300,8 +335,7 @@ void RecipePanel::refreshStepTexts() {
     const QSignalBlocker block(steps_);
     for (int i = 0; i < steps_->count() && i < int(recipe_.steps.size()); ++i) {
         const RecipeStep& step = recipe_.steps[size_t(i)];
-        QString text =
-            QStringLiteral("%1. %2").arg(i + 1).arg(QString::fromStdString(step.describe()));
+        QString text = QStringLiteral("%1. %2").arg(i + 1).arg(describe_step(step));
         if (!step.label.empty())
             text += QStringLiteral(" \u2014 ") + QString::fromStdString(step.label);
         QString effect;
@@ -350,6 +384,15 @@ void RecipePanel::setCounts(const RecipeCounts& counts) {
         for (int c = 0; c < 4; ++c) counts_table_->item(n, c)->setFont(bold);
         counts_table_->resizeRowsToContents();
     }
+    {
+        // As tall as its rows (a few batches): no empty space pushing the filters down.
+        int height = counts_table_->horizontalHeader()->sizeHint().height() +
+                     2 * counts_table_->frameWidth() + 2;
+        for (int row = 0; row < counts_table_->rowCount(); ++row)
+            height += counts_table_->rowHeight(row);
+        counts_table_->setFixedHeight(
+            std::min(std::max(height, fontMetrics().height() * 4), fontMetrics().height() * 16));
+    }
     QStringList lines;
     if (!counts_.error.isEmpty())
         lines << QStringLiteral("<span style='color:#b00020'>%1</span>")
@@ -369,7 +412,7 @@ QString RecipePanel::countsText() const {
     if (!counts_.valid)
         return counts_.error.isEmpty() ? tr("Not counted yet.")
                                        : tr("The recipe cannot be applied.");
-    return tr("%L1 of %L2 cells kept (%3 removed), %L4 of %L5 genes")
+    return tr("%L1 of %L2 cells kept (%3 removed)\n%L4 of %L5 genes kept")
         .arg(counts_.cells_after)
         .arg(counts_.cells_before)
         .arg(percent(counts_.cells_before - counts_.cells_after, counts_.cells_before))

@@ -16,6 +16,7 @@
 #include <QPushButton>
 #include <QSpinBox>
 #include <QTableWidget>
+#include <QToolBar>
 #include <QWidget>
 
 #include "transcura/cohort.hpp"
@@ -93,7 +94,7 @@ private:
     int64_t selection_size_ = 0;
     bool pending_ = false;
 
-    QWidget* tool_row_ = nullptr;
+    QToolBar* tools_ = nullptr;
     QListWidget* steps_ = nullptr;
     QPushButton* remove_step_ = nullptr;
     QPushButton* keep_selected_ = nullptr;

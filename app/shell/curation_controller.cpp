@@ -8,6 +8,7 @@
 #include <QEvent>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QStyle>
 #include <QUndoCommand>
 #include <QtConcurrent/QtConcurrentRun>
 
@@ -119,6 +120,17 @@ CurationController::CurationController(widgets::RecipePanel* panel, widgets::QcP
     load_->setToolTip(tr("Replace the curation recipe by one from a JSON file"));
     save_ = new QAction(tr("&Save Recipe\u2026"), this);
     save_->setToolTip(tr("Save the curation recipe as JSON (replay it with transcura-cli export)"));
+    const QStyle* style = window_->style();
+    undo_->setIcon(
+        QIcon::fromTheme(QStringLiteral("edit-undo"), style->standardIcon(QStyle::SP_ArrowBack)));
+    redo_->setIcon(QIcon::fromTheme(QStringLiteral("edit-redo"),
+                                    style->standardIcon(QStyle::SP_ArrowForward)));
+    load_->setIcon(QIcon::fromTheme(QStringLiteral("document-open"),
+                                    style->standardIcon(QStyle::SP_DialogOpenButton)));
+    save_->setIcon(QIcon::fromTheme(QStringLiteral("document-save"),
+                                    style->standardIcon(QStyle::SP_DialogSaveButton)));
+    load_->setIconText(tr("Load"));
+    save_->setIconText(tr("Save"));
     connect(load_, &QAction::triggered, this, [this] {
         const QString path = choosePath(false);
         if (!path.isEmpty()) loadRecipe(path);

@@ -311,6 +311,29 @@ widgets::ExportPreview ExportAction::previewOf(const ExportPlan& plan) {
                                     .arg(b.balanced_accuracy, 0, 'f', 2)
                                     .arg(b.chance_balanced_accuracy, 0, 'f', 2);
     }
+    QStringList summary;
+    if (leakage.groups_checked)
+        summary << (leakage.shared_groups.empty()
+                        ? QObject::tr("no %1 value in two splits")
+                              .arg(QString::fromStdString(leakage.group_key))
+                        : QObject::tr("%n %1 value(s) shared", nullptr,
+                                      int(leakage.shared_groups.size()))
+                              .arg(QString::fromStdString(leakage.group_key)));
+    if (leakage.duplicates_checked)
+        summary << QObject::tr("%L1 cells with a duplicate profile across splits")
+                       .arg(leakage.duplicate_cells);
+    QStringList predictability;
+    for (const BatchPredictability& b : leakage.batch_predictability)
+        if (b.computed)
+            predictability << QStringLiteral("%1 %2 (chance %3)")
+                                  .arg(QString::fromStdString(b.split))
+                                  .arg(b.balanced_accuracy, 0, 'f', 2)
+                                  .arg(b.chance_balanced_accuracy, 0, 'f', 2);
+    if (!predictability.isEmpty())
+        summary << QObject::tr("batch %1 predicted from the PCs, balanced accuracy: %2")
+                       .arg(QString::fromStdString(leakage.batch_key),
+                            predictability.join(QStringLiteral(", ")));
+    preview.leakage = QObject::tr("Leakage report: %1.").arg(summary.join(QStringLiteral("; ")));
     preview.manifest = QString::fromStdString(plan.manifest_preview.dump(2));
     return preview;
 }

@@ -10,6 +10,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QMenuBar>
+#include <QScrollArea>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 
@@ -227,6 +228,7 @@ private slots:
         const std::vector<int64_t> selected = window_->selection()->selection();
         QVERIFY2(selected.size() > 10, qPrintable(QString::number(selected.size())));
         QVERIFY(panel->dropSelectedButton()->isEnabled());
+        panel->findChild<QScrollArea*>()->ensureWidgetVisible(panel->dropSelectedButton());
         QTest::mouseClick(panel->dropSelectedButton(), Qt::LeftButton);
         QCOMPARE(curation()->recipe().steps.size(), size_t(3));
         const auto* selection = curation()->recipe().steps[2].as<SelectionStep>();
@@ -261,7 +263,10 @@ private slots:
         QVERIFY(history.back().cells < history[2].cells);
 
         // 4. Drop ribosomal genes.
-        QTest::mouseClick(panel->dropRiboBox(), Qt::LeftButton);
+        // Scrolled into view first, as a user would (the panel scrolls in a short dock).
+        panel->findChild<QScrollArea*>()->ensureWidgetVisible(panel->dropRiboBox());
+        QTest::mouseClick(panel->dropRiboBox(), Qt::LeftButton, {},
+                          QPoint(8, panel->dropRiboBox()->height() / 2));  // on the box
         QVERIFY(panel->dropRiboBox()->isChecked());
         QCOMPARE(curation()->recipe().steps.size(), size_t(4));
         QVERIFY(curation()->recipe().steps[3].as<GeneFilterStep>()->drop_ribo);
@@ -270,7 +275,14 @@ private slots:
         QVERIFY2(history.back().genes < cohort_->n_vars(),
                  qPrintable(QString::number(history.back().genes)));
         QCOMPARE(panel->stepList()->count(), 4);
+        // The dock as shown (scrolled to the top), and its whole content at the dock's width.
+        auto* scroll = panel->findChild<QScrollArea*>();
+        scroll->ensureWidgetVisible(panel->stepList());
+        QTest::qWait(100);  // let the layouts settle before grabbing
         gui_test::save_screenshot(panel, QStringLiteral("curation_recipe_panel"));
+        QTest::qWait(100);  // let the layouts settle before grabbing
+        gui_test::save_screenshot(scroll->widget(), QStringLiteral("curation_recipe_panel_full"));
+        QTest::qWait(100);  // let the layouts settle before grabbing
         gui_test::save_screenshot(window_.get(), QStringLiteral("curation_window"));
 
         // Undo every step through Edit ▸ Undo: recipe, counts, QC line and checkboxes follow.
@@ -335,7 +347,9 @@ private slots:
         curation()->setFileChooser([&](bool save) { return save ? recipe_path : recipe_path; });
         curation()->saveAction()->trigger();
         QVERIFY(QFile::exists(recipe_path));
-        QCOMPARE(Recipe::load(recipe_path.toStdString()), history.back().recipe);
+        QVERIFY2(Recipe::load(recipe_path.toStdString()) == history.back().recipe,
+                 qPrintable(QString::fromStdString(Recipe::load(recipe_path.toStdString()).dump() +
+                                                   history.back().recipe.dump())));
         curation()->replaceRecipe(Recipe{}, QStringLiteral("clear"));
         QVERIFY(std::isnan(plot->lower()));
         QCOMPARE(checkCounts().cells, int64_t(700));
@@ -383,7 +397,10 @@ private slots:
             QJsonDocument::fromJson(preview.manifest.toUtf8()).object();
         QVERIFY(manifest_preview.contains(QStringLiteral("recipe")));
         QVERIFY(manifest_preview.contains(QStringLiteral("leakage")));
+        QVERIFY2(preview.leakage.contains(QStringLiteral("no louvain value in two splits")),
+                 qPrintable(preview.leakage));
         QVERIFY(dialog->exportButton()->isEnabled());
+        QTest::qWait(100);  // let the layouts settle before grabbing
         gui_test::save_screenshot(dialog, QStringLiteral("curation_export_dialog"));
 
         QSignalSpy exported(exporter, &shell::ExportAction::exported);
@@ -393,6 +410,7 @@ private slots:
         QCOMPARE(exported.count(), 1);
         const QJsonObject gui_manifest = read_json(QDir(gui_out).filePath("manifest.json"));
         QVERIFY(!gui_manifest.isEmpty());
+        QTest::qWait(100);  // let the layouts settle before grabbing
         gui_test::save_screenshot(dialog, QStringLiteral("curation_export_dialog_done"));
 
         // Replay: transcura-cli export with the saved recipe and the dialog's options.

@@ -15,7 +15,7 @@ namespace transcura::widgets {
 EmbeddingToolbar::EmbeddingToolbar(QWidget* parent) : QToolBar(tr("Embedding"), parent) {
     setObjectName(QStringLiteral("embeddingToolbar"));
     embedding_box_ = new QComboBox(this);
-    embedding_box_->setMinimumContentsLength(8);
+    embedding_box_->setMinimumContentsLength(13);  // "X_pca_harmony"
     embedding_box_->setToolTip(tr("Embedding (obsm) to show"));
     x_spin_ = new QSpinBox(this);
     y_spin_ = new QSpinBox(this);

@@ -125,9 +125,9 @@ void BatchController::run(const BatchRequest& request) {
     channel_ = channel;
     busy_ = true;
     emit busyChanged(true);
-    const QString what = tr("Batch diagnostics of %1").arg(request.batch_key);
-    emit started(what);
-    panel_->setBusy(true, what + QStringLiteral("\u2026"));
+    // Short: the status bar shares its width with the pipeline's progress and messages.
+    emit started(tr("Batch diagnostics"));
+    panel_->setBusy(true, tr("Batch diagnostics of %1\u2026").arg(request.batch_key));
 
     auto post_progress = [this, channel] {
         if (!channel->progress_posted.exchange(true))
@@ -146,7 +146,7 @@ void BatchController::run(const BatchRequest& request) {
         {
             std::lock_guard<std::mutex> lock(channel->mutex);
             channel->fraction = fraction;
-            channel->what = text;
+            channel->what = "Batch: " + text;
         }
         post_progress();
     };

@@ -1,0 +1,386 @@
+// GUI benchmark (built with -DTRANSCURA_BUILD_BENCH=ON; never a test: timings depend on the
+// machine). Run under Xvfb for software rendering, e.g.
+//   xvfb-run -a -s "-screen 0 1600x1000x24" build/bench_gui [--cells 1000000]
+//       [--pipeline-cells 60000] [--repeat 5] [--skip-pipeline]
+//
+// Part 1, on a simulated embedding of --cells cells (12 Gaussian blobs; a sparse count matrix
+// of 2000 genes with ~25 non-zeros per cell; categorical and continuous obs columns), in a
+// 1280x800 window with the real EmbeddingController, toolbar and view: the time to recolour by
+// a categorical column, by a continuous column and by a gene, and to resolve a lasso drawn with
+// mouse events — each measured from the call to the end of the next frame (software OpenGL
+// under Xvfb included), median and worst of --repeat runs.
+//
+// Part 2, the whole MainWindow opening a simulated cohort of --pipeline-cells cells with
+// "run pipeline on open" (QC .. PCA, kNN, UMAP with the live layout, Leiden) and then the
+// batch diagnostics with Harmony: a 2 ms QTimer heartbeat records the longest time the GUI
+// thread did not come back to its event loop while each job ran.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <QApplication>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QMainWindow>
+#include <QSurfaceFormat>
+#include <QTemporaryDir>
+#include <QTimer>
+#include <QtTest/QTest>
+
+#include "batch_controller.hpp"
+#include "batch_panel.hpp"
+#include "cohort_table.hpp"
+#include "qc_panel.hpp"
+#include "selection_sync.hpp"
+#include "embedding_controller.hpp"
+#include "embedding_toolbar.hpp"
+#include "embedding_view.hpp"
+#include "main_window.hpp"
+#include "open_action.hpp"
+#include "pipeline_controller.hpp"
+#include "transcura/io.hpp"
+#include "transcura/simulate.hpp"
+
+using namespace transcura;
+
+namespace {
+
+struct Args {
+    int64_t cells = 1000000;
+    int64_t pipeline_cells = 60000;
+    int repeat = 5;
+    bool pipeline = true;
+};
+
+Args parse(int argc, char** argv) {
+    Args a;
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
+        if (arg == "--cells") a.cells = std::stoll(next());
+        else if (arg == "--pipeline-cells") a.pipeline_cells = std::stoll(next());
+        else if (arg == "--repeat") a.repeat = std::max(1, std::stoi(next()));
+        else if (arg == "--skip-pipeline") a.pipeline = false;
+        else {
+            std::fprintf(stderr, "unknown argument %s\n", arg.c_str());
+            std::exit(2);
+        }
+    }
+    return a;
+}
+
+/// Blobs in 2D with a gene matrix whose genes 0..11 mark the blobs.
+std::shared_ptr<Cohort> simulated_embedding(int64_t n) {
+    const int k = 12, genes = 2000, per_cell = 25;
+    std::mt19937_64 rng(7);
+    std::normal_distribution<double> normal(0.0, 1.0);
+    std::uniform_int_distribution<int> blob(0, k - 1), gene(12, genes - 1);
+    auto cohort = std::make_shared<Cohort>();
+    cohort->obs_names.resize(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) cohort->obs_names[size_t(i)] = "cell" + std::to_string(i);
+    for (int g = 0; g < genes; ++g) cohort->var_names.push_back("G" + std::to_string(g));
+    DenseD umap(n, 2);
+    std::vector<int32_t> codes(static_cast<size_t>(n));
+    std::vector<double> score(static_cast<size_t>(n));
+    CsrMatrix x;
+    x.n_rows = n;
+    x.n_cols = genes;
+    x.indptr.reserve(size_t(n) + 1);
+    x.indices.reserve(size_t(n) * (per_cell + 1));
+    x.data.reserve(size_t(n) * (per_cell + 1));
+    std::vector<int32_t> row;
+    for (int64_t i = 0; i < n; ++i) {
+        const int b = blob(rng);
+        codes[size_t(i)] = b;
+        const double angle = 2 * M_PI * b / k;
+        umap(i, 0) = 12 * std::cos(angle) + normal(rng);
+        umap(i, 1) = 12 * std::sin(angle) + normal(rng);
+        score[size_t(i)] = umap(i, 0) + 0.3 * normal(rng);
+        row.clear();
+        row.push_back(b);  // the blob's marker
+        for (int j = 0; j < per_cell; ++j) row.push_back(gene(rng));
+        std::sort(row.begin(), row.end());
+        row.erase(std::unique(row.begin(), row.end()), row.end());
+        for (int32_t g : row) {
+            x.indices.push_back(g);
+            x.data.push_back(static_cast<float>(1 + (rng() % 7)));
+        }
+        x.indptr.push_back(static_cast<int64_t>(x.indices.size()));
+    }
+    std::vector<std::string> names;
+    for (int b = 0; b < k; ++b) names.push_back("blob" + std::to_string(b));
+    cohort->obs.set(Column::make_categorical("cluster", std::move(codes), names));
+    cohort->obs.set(Column::make_float("score", std::move(score)));
+    cohort->obsm["X_umap"] = std::move(umap);
+    cohort->X = Matrix(std::move(x));
+    return cohort;
+}
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? NAN : v[v.size() / 2];
+}
+
+/// CPU time of the whole process (GUI thread, OpenMP workers and llvmpipe's render threads):
+/// on a shared, loaded machine it says how much work an action is; wall time says how long a
+/// user waits.
+double process_cpu_ms() {
+    timespec ts{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+struct Timing {
+    std::vector<double> wall, cpu, work, render;
+    double worst() const { return wall.empty() ? NAN : *std::max_element(wall.begin(), wall.end()); }
+};
+
+/// From the call to the end of the next frame: wall, process CPU, the call alone, paintGL.
+template <typename Work>
+void timed_frame(widgets::EmbeddingView* view, Timing& timing, Work&& work) {
+    QElapsedTimer t;
+    const double cpu0 = process_cpu_ms();
+    t.start();
+    work();
+    timing.work.push_back(t.nsecsElapsed() / 1e6);
+    view->repaint();  // paintGL now, as the event loop would next
+    QCoreApplication::processEvents();
+    timing.wall.push_back(t.nsecsElapsed() / 1e6);
+    timing.cpu.push_back(process_cpu_ms() - cpu0);
+    timing.render.push_back(view->lastRenderMs());
+}
+
+void print(const char* what, const Timing& t) {
+    std::printf("  %-32s wall %6.1f (worst %6.1f)  cpu %6.1f  call %6.1f  paintGL %6.1f\n",
+                what, median(t.wall), t.worst(), median(t.cpu), median(t.work),
+                median(t.render));
+}
+
+void part_one(const Args& args) {
+    QElapsedTimer build;
+    build.start();
+    auto cohort = simulated_embedding(args.cells);
+    std::printf("simulated %lld cells x 2000 genes (%lld non-zeros) in %.1f s\n",
+                static_cast<long long>(cohort->n_obs()), static_cast<long long>(cohort->nnz()),
+                build.nsecsElapsed() / 1e9);
+    QMainWindow window;
+    auto* view = new widgets::EmbeddingView(&window);
+    auto* toolbar = new widgets::EmbeddingToolbar(&window);
+    window.setCentralWidget(view);
+    window.addToolBar(toolbar);
+    shell::EmbeddingController controller(view, toolbar);
+    window.resize(1280, 800);
+    window.show();
+    if (!QTest::qWaitForWindowExposed(&window)) std::printf("warning: window not exposed\n");
+    QElapsedTimer t;
+    t.start();
+    controller.setCohort(cohort);
+    view->repaint();
+    QCoreApplication::processEvents();
+    std::printf("first show (upload + render): %.0f ms; view %dx%d, %lld points drawn per "
+                "frame (decimated above %s)\n",
+                t.nsecsElapsed() / 1e6, view->width(), view->height(),
+                static_cast<long long>(view->drawnPoints()), "150k");
+
+    Timing plain, categorical, continuous, gene, lasso;
+    std::vector<double> resolve;
+    size_t selected = 0;
+    for (int r = 0; r < args.repeat; ++r) {
+        timed_frame(view, plain, [&] { view->update(); });
+        timed_frame(view, categorical, [&] { controller.colorByColumn(QStringLiteral("cluster")); });
+        timed_frame(view, continuous, [&] { controller.colorByColumn(QStringLiteral("score")); });
+        const QString name = QStringLiteral("G%1").arg(r % 12);
+        timed_frame(view, gene, [&] { controller.colorByGene(name); });
+        view->setMode(widgets::EmbeddingView::Mode::Lasso);
+        const double s = 1.0 + 0.05 * r;
+        const QPolygonF polygon{{300 * s, 120}, {900, 90 * s}, {1000, 420}, {600, 650 / s},
+                                {250, 480}, {300 * s, 120}};
+        timed_frame(view, lasso, [&] {
+            QTest::mousePress(view, Qt::LeftButton, {}, polygon.first().toPoint());
+            for (qsizetype i = 1; i < polygon.size(); ++i)
+                QTest::mouseMove(view, polygon[i].toPoint());
+            QTest::mouseRelease(view, Qt::LeftButton, {}, polygon.last().toPoint());
+        });
+        resolve.push_back(view->lastSelectionMs());
+        selected = view->selection().size();
+        view->clearSelection();
+    }
+    double load[3] = {0, 0, 0};
+    if (getloadavg(load, 3) < 0) load[0] = NAN;
+    std::printf("\n%lld cells, 1280x800 window, median of %d runs, ms (wall: call -> end of "
+                "the next frame; cpu: whole process; load average %.1f):\n",
+                static_cast<long long>(args.cells), args.repeat, load[0]);
+    print("frame, nothing changed", plain);
+    print("recolour by categorical column", categorical);
+    print("recolour by continuous column", continuous);
+    print("recolour by gene (sparse column)", gene);
+    print("lasso (mouse up -> highlighted)", lasso);
+    std::printf("  lasso polygon resolved in %.1f ms (median; %zu cells selected)\n",
+                median(resolve), selected);
+    // The gene call in parts: reading the sparse column (core data, OpenMP) vs colouring.
+    std::vector<double> column_ms;
+    for (int r = 0; r < args.repeat; ++r) {
+        QElapsedTimer g;
+        g.start();
+        const std::vector<float> values =
+            shell::EmbeddingController::geneValues(*cohort, QStringLiteral("G%1").arg(r % 12));
+        column_ms.push_back(g.nsecsElapsed() / 1e6);
+        if (values.size() != static_cast<size_t>(cohort->n_obs())) std::printf("bad gene\n");
+    }
+    std::printf("  gene column read (log1p) alone: %.1f ms median\n", median(column_ms));
+}
+
+/// The longest gaps between heartbeats while `busy()` holds.
+struct Heartbeat {
+    QElapsedTimer clock;
+    qint64 last = 0, worst = 0;
+    std::vector<qint64> gaps;
+    void tick(bool busy) {
+        const qint64 now = clock.elapsed();
+        if (busy) {
+            worst = std::max(worst, now - last);
+            gaps.push_back(now - last);
+        }
+        last = now;
+    }
+    qint64 percentile(double p) const {
+        if (gaps.empty()) return 0;
+        std::vector<qint64> s = gaps;
+        std::sort(s.begin(), s.end());
+        return s[std::min(s.size() - 1, static_cast<size_t>(p * s.size()))];
+    }
+};
+
+void part_two(const Args& args) {
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("bench_pipeline.h5ad"));
+    {
+        QElapsedTimer t;
+        t.start();
+        SimulateOptions sim;
+        sim.n_cells = args.pipeline_cells;
+        sim.n_genes = 10000;
+        sim.n_batches = 3;
+        sim.mean_library_size = 2500;
+        sim.seed = 3;
+        write_cohort(simulate_cohort(sim).cohort, path.toStdString(), Format::H5ad);
+        std::printf("\nsimulated cohort: %lld cells x 10000 genes, 3 batches (%.1f s)\n",
+                    static_cast<long long>(args.pipeline_cells), t.nsecsElapsed() / 1e9);
+    }
+    shell::MainWindow window;
+    window.resize(1280, 800);
+    window.show();
+    if (!QTest::qWaitForWindowExposed(&window)) std::printf("warning: window not exposed\n");
+    window.controller()->setRunOnOpen(true);
+    PipelineOptions options;
+    options.batch_key = "batch";
+    window.controller()->setParameters(options);
+    window.batchController()->setAutoRun(true);
+
+    Heartbeat pipeline, batch;
+    QTimer ticker;
+    ticker.setInterval(2);
+    int live_frames = 0;
+    // What the GUI thread handled, to name the cause of a long gap: (ms, event), recorded when
+    // the last connected slot runs (after the window's own slots).
+    std::vector<std::pair<qint64, QString>> events;
+    auto note = [&](const QString& what) { events.emplace_back(pipeline.clock.elapsed(), what); };
+    QObject::connect(window.controller(), &shell::PipelineController::liveLayout, &window,
+                     [&] {
+                         ++live_frames;
+                         note(QStringLiteral("live layout"));
+                     });
+    QObject::connect(window.controller(), &shell::PipelineController::progress, &window,
+                     [&](double, const QString& what) { note(QStringLiteral("progress: ") + what); });
+    QObject::connect(window.controller(), &shell::PipelineController::cohortChanged, &window,
+                     [&] { note(QStringLiteral("new cohort shown (all docks)")); });
+    QObject::connect(window.batchController(), &shell::BatchController::progress, &window,
+                     [&](double, const QString& what) { note(QStringLiteral("batch: ") + what); });
+    QObject::connect(window.batchController(), &shell::BatchController::finished, &window,
+                     [&] { note(QStringLiteral("batch results shown")); });
+    std::vector<std::pair<qint64, qint64>> long_gaps;  // (end ms, gap ms)
+    QObject::connect(&ticker, &QTimer::timeout, &window, [&] {
+        const qint64 before = pipeline.last;
+        const bool busy = window.controller()->isBusy() || window.batchController()->isBusy();
+        pipeline.tick(window.controller()->isBusy());
+        batch.tick(window.batchController()->isBusy());
+        if (busy && pipeline.last - before > 100) long_gaps.emplace_back(pipeline.last, pipeline.last - before);
+    });
+    QElapsedTimer wall;
+    wall.start();
+    pipeline.clock.start();
+    batch.clock.start();
+    ticker.start();
+    window.openActions()->openPath(path);
+    if (!QTest::qWaitFor([&] { return !window.controller()->isBusy(); }, 3600 * 1000))
+        std::printf("warning: the pipeline did not finish within an hour\n");
+    const double pipeline_s = wall.nsecsElapsed() / 1e9;
+    wall.restart();
+    if (!QTest::qWaitFor([&] { return !window.batchController()->isBusy(); }, 3600 * 1000))
+        std::printf("warning: the batch diagnostics did not finish within an hour\n");
+    const double batch_s = wall.nsecsElapsed() / 1e9;
+    ticker.stop();
+    auto cohort = window.controller()->cohort();
+    std::printf("pipeline on open: %.1f s (%lld cells kept, %d live UMAP frames shown)\n",
+                pipeline_s, static_cast<long long>(cohort ? cohort->n_obs() : 0), live_frames);
+    std::printf("  GUI thread, longest stall %lld ms, 99th percentile gap %lld ms "
+                "(%zu heartbeats of 2 ms)\n",
+                static_cast<long long>(pipeline.worst),
+                static_cast<long long>(pipeline.percentile(0.99)), pipeline.gaps.size());
+    for (const auto& [end, gap] : long_gaps) {
+        std::printf("  gap of %lld ms ending at %.2f s; handled in it:", static_cast<long long>(gap),
+                    end / 1e3);
+        for (const auto& [at, what] : events)
+            if (at >= end - gap && at <= end) std::printf(" [%s]", qPrintable(what));
+        std::printf("\n");
+    }
+    std::printf("batch diagnostics + Harmony after it: %.1f s\n", batch_s);
+    std::printf("  GUI thread, longest stall %lld ms, 99th percentile gap %lld ms "
+                "(%zu heartbeats)\n",
+                static_cast<long long>(batch.worst), static_cast<long long>(batch.percentile(0.99)),
+                batch.gaps.size());
+
+    // The hand-over of a new cohort, dock by dock (each then painted), on the result.
+    if (!cohort) return;
+    auto timed = [&](const char* what, auto&& work) {
+        QElapsedTimer t;
+        t.start();
+        work();
+        window.repaint();
+        QCoreApplication::processEvents();
+        std::printf("  new cohort -> %-22s %6.1f ms\n", what, t.nsecsElapsed() / 1e6);
+    };
+    std::printf("showing the %lld-cell result again, per dock:\n",
+                static_cast<long long>(cohort->n_obs()));
+    timed("embedding", [&] { window.embedding()->setCohort(cohort); });
+    timed("QC panel", [&] { window.qcPanel()->setCohort(cohort, QStringLiteral("batch")); });
+    timed("cohort table", [&] { window.cohortTable()->setCohort(cohort); });
+    timed("selection", [&] { window.selection()->setCohort(cohort, QStringLiteral("batch")); });
+    timed("batch panel", [&] { window.batchPanel()->setCohort(cohort); });
+    timed("everything (signal)", [&] {
+        window.batchController()->setAutoRun(false);
+        emit window.controller()->cohortChanged(cohort, window.controller()->currentPath());
+    });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    QSurfaceFormat::setDefaultFormat(widgets::EmbeddingView::surfaceFormat());
+    QApplication app(argc, argv);
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress shows as it happens
+    QApplication::setOrganizationName(QStringLiteral("TranscuraBench"));
+    QApplication::setApplicationName(QStringLiteral("bench_gui"));
+    const Args args = parse(argc, argv);
+    std::printf("Qt platform %s, %u hardware threads\n",
+                qPrintable(QGuiApplication::platformName()), std::thread::hardware_concurrency());
+    part_one(args);
+    if (args.pipeline) part_two(args);
+    std::fflush(stdout);
+    return 0;
+}

@@ -3,7 +3,8 @@
 # digests it) against anndata.read_h5ad (bench/bench_read_anchor.py, same digest afterwards) on
 # the same 100k-cell h5ad, in one run, alternating the two, median of 3. Prints wall seconds per
 # process, seconds of the read itself (read_cohort vs read_h5ad, measured inside each process),
-# peak resident memory (/usr/bin/time -v) and its ratio to the matrix's in-memory size (data +
+# CPU seconds of the read (user + system, all threads; less sensitive to other load than wall
+# time), peak resident memory (/usr/bin/time -v) and its ratio to the matrix's in-memory size (data +
 # indices + indptr bytes as we hold them: float32, int32, int64). The digests must agree.
 # A script, never a test: timings depend on the machine and its load.
 #
@@ -85,15 +86,17 @@ def time_v(name):
 
 rows = {}
 for side in ("ours", "anchor"):
-    walls, reads, peaks, digests = [], [], [], []
+    walls, reads, cpus, peaks, digests = [], [], [], [], []
     for run in range(1, runs + 1):
         wall, peak = time_v(f"{side}_{run}.time")
         info = json.load(open(os.path.join(workdir, f"{side}_{run}.json")))
         walls.append(wall)
         reads.append(info["read_seconds"])
+        cpus.append(info["read_cpu_seconds"])
         peaks.append(peak)
         digests.append((info["n_obs"], info["n_vars"], info["nnz"], info["x_sum"], info["x_checksum"]))
     rows[side] = dict(wall=statistics.median(walls), read=statistics.median(reads),
+                      cpu=statistics.median(cpus),
                       peak=max(peaks), digest=digests[0], info=info)
 
 n_obs, n_vars, nnz = rows["ours"]["digest"][:3]
@@ -101,12 +104,14 @@ matrix_bytes = nnz * (4 + 4) + (n_obs + 1) * 8
 print(f"file            {path}")
 print(f"shape           {n_obs} x {n_vars}, {nnz} non-zeros; matrix in memory {matrix_bytes / 2**20:.0f} MiB")
 print(f"threads         {os.cpu_count()} cores; median of {runs} runs, alternating")
-print(f"{'':16}{'wall s':>10}{'read s':>10}{'peak MiB':>10}{'peak/matrix':>13}")
+print(f"{'':16}{'wall s':>10}{'read s':>10}{'read cpu s':>12}{'peak MiB':>10}{'peak/matrix':>13}")
 for side, label in (("ours", "transcura"), ("anchor", "anndata 0.8")):
     r = rows[side]
-    print(f"{label:16}{r['wall']:10.2f}{r['read']:10.2f}{r['peak'] / 2**20:10.0f}{r['peak'] / matrix_bytes:13.2f}")
+    print(f"{label:16}{r['wall']:10.2f}{r['read']:10.2f}{r['cpu']:12.2f}{r['peak'] / 2**20:10.0f}"
+          f"{r['peak'] / matrix_bytes:13.2f}")
 print(f"anchor/ours     wall {rows['anchor']['wall'] / rows['ours']['wall']:.2f}x, "
-      f"read {rows['anchor']['read'] / rows['ours']['read']:.2f}x "
+      f"read {rows['anchor']['read'] / rows['ours']['read']:.2f}x, "
+      f"read cpu {rows['anchor']['cpu'] / rows['ours']['cpu']:.2f}x "
       f"(anndata import alone {rows['anchor']['info']['import_seconds']:.2f} s)")
 same = all(abs(a - b) <= 1e-6 * max(1.0, abs(a), abs(b))
            for a, b in zip(rows["ours"]["digest"], rows["anchor"]["digest"]))

@@ -1,6 +1,8 @@
 // transcura-cli info FILE [--json] [--checksum]: what a cohort file holds. --checksum adds a sum
 // and a position-weighted checksum of X (the one tests/scripts/oracle_cohort.py computes), which
-// proves X was read in full, and the seconds the read took (for bench/bench_read.sh).
+// proves X was read in full, and the wall and CPU seconds the read took (bench/bench_read.sh).
+#include <sys/resource.h>
+
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -14,6 +16,14 @@
 namespace cli {
 
 namespace {
+
+/// CPU seconds (user + system, all threads) this process has used so far.
+double cpu_seconds() {
+    rusage usage {};
+    ::getrusage(RUSAGE_SELF, &usage);
+    auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec * 1e-6; };
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
 
 struct XDigest {
     double sum = 0;
@@ -54,10 +64,12 @@ int info(const Args& args) {
     if (files.size() != 1) throw UsageError("expects exactly one FILE");
     const std::string& path = files.front();
     const auto start = std::chrono::steady_clock::now();
+    const double cpu_start = cpu_seconds();
     transcura::Format format = transcura::detect_format(path);
     transcura::Cohort cohort = transcura::read_cohort(path, options);
     const double read_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double read_cpu_seconds = cpu_seconds() - cpu_start;
     XDigest x_digest;
     if (with_checksum && cohort.X) x_digest = digest(*cohort.X);
 
@@ -76,6 +88,7 @@ int info(const Args& args) {
             out["x_sum"] = x_digest.sum;
             out["x_checksum"] = x_digest.checksum;
             out["read_seconds"] = read_seconds;
+            out["read_cpu_seconds"] = read_cpu_seconds;
         }
         std::cout << out.dump() << "\n";
         return 0;

@@ -40,16 +40,17 @@ struct KnnOptions {
     /// Neighbours per cell, counting the cell itself (scanpy's n_neighbors). Default 15.
     int k = 15;
     /// Exact search up to this many cells, HNSW above (0 or negative = always HNSW). Measured
-    /// on 50 PCs with AVX-512 (CPU seconds, k = 15): exact 0.7 s at 19k cells, growing as n^2;
-    /// HNSW with the defaults below 1.6 s at 19k, growing as n log n: they cross near 50k.
-    int64_t exact_max_cells = 40000;
+    /// on a 2-core AVX-512 machine, 50 PCs of a simulated cohort, k = 15, CPU seconds: at 19k
+    /// cells exact 0.6 s, HNSW 1.8 s (recall 0.986); at 95k cells exact 12 s, HNSW 17 s with
+    /// recall 0.93 at ef_search 60, 20 s with recall 0.97 at ef_search 120 (PCs of single-cell
+    /// data have a high intrinsic dimension, which graph search finds hard). Exact grows as n^2,
+    /// so HNSW only pays off beyond ~150k cells.
+    int64_t exact_max_cells = 150000;
     /// HNSW graph degree (hnswlib's M; layer 0 keeps 2M links).
     int hnsw_m = 16;
-    /// Candidate list while building the index (hnswlib's ef_construction). 100 gives the same
-    /// recall as 200 once ef_search is 60 or more, for 60% of the build time.
+    /// Candidate list while building the index (hnswlib's ef_construction).
     int hnsw_ef_construction = 100;
-    /// Candidate list while searching: 0 = max(60, k + 45). On the 50 PCs of a 19k-cell simulated
-    /// cohort, recall@15 is 0.97 at ef 40, 0.986 at 60, 0.995 at 100.
+    /// Candidate list while searching: 0 = max(120, 2k + 90) (see the recall figures above).
     int hnsw_ef_search = 0;
     /// HNSW insertion order and layer levels. The index is deterministic for a given seed,
     /// whatever the number of threads.

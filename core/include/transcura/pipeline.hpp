@@ -31,7 +31,7 @@ struct PipelineOptions {
     int n_pcs = 50;
     int n_neighbors = 15;       // counting the cell itself, as scanpy
     /// Exact kNN search up to this many kept cells, HNSW above (knn.hpp's default).
-    int64_t knn_exact_max_cells = 40000;
+    int64_t knn_exact_max_cells = 150000;
     double min_dist = 0.5;
     int umap_components = 2;
     int umap_epochs = 0;        // 0 = umap-learn's rule (500 up to 10k cells, else 200)

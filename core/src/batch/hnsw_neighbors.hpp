@@ -12,7 +12,7 @@ namespace transcura::batch_detail {
 struct HnswOptions {
     int m = 16;  // graph degree
     int ef_construction = 100;
-    int ef_search = 0;  // 0 = the engine's default, max(60, k + 45)
+    int ef_search = 0;  // 0 = the engine's default, max(120, 2k + 90)
     uint64_t seed = 0;
 };
 

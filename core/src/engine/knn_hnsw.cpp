@@ -325,7 +325,7 @@ NeighborLists hnsw_knn(const DenseD& embedding, const KnnOptions& options) {
         }
     }
 
-    const int ef = options.hnsw_ef_search > 0 ? options.hnsw_ef_search : std::max(60, kk + 45);
+    const int ef = options.hnsw_ef_search > 0 ? options.hnsw_ef_search : std::max(120, 2 * kk + 90);
     index.setEf(static_cast<size_t>(std::max(ef, kk)));
     // Queries in breadth-first order of the layer-0 graph: consecutive searches then visit
     // overlapping neighbourhoods, which are in cache (the index itself is in random order).

@@ -227,6 +227,7 @@ void RecipePanel::setToolActions(const QList<QAction*>& actions) {
 
 void RecipePanel::setCohort(std::shared_ptr<const Cohort> cohort) {
     cohort_ = std::move(cohort);
+    categories_cohort_ = nullptr;  // rebuild the category list (even at a reused address)
     const QString previous = categoryColumn();
     {
         const QSignalBlocker block(category_column_);
@@ -260,19 +261,31 @@ QString RecipePanel::categoryColumn() const {
 
 void RecipePanel::rebuildCategoryList() {
     const QSignalBlocker block(categories_);
-    categories_->clear();
     const QString name = categoryColumn();
-    if (!cohort_ || name.isEmpty()) return;
-    const Column* column = cohort_->obs.find(name.toStdString());
-    if (!column) return;
-    auto categories = as_categories(*column, kMaxCategories);
-    if (!categories) return;
     // Checked unless an enabled exclude step on this column names it.
     std::set<std::string> excluded;
     for (const RecipeStep& step : recipe_.steps)
         if (const auto* c = step.as<CategoryStep>();
             c && step.enabled && !c->include && c->column == name.toStdString())
             excluded.insert(c->values.begin(), c->values.end());
+    // Same column and cohort: update the checks in place. The recipe changes while the list
+    // is emitting itemChanged for one of these items, which must not be deleted under it.
+    if (cohort_.get() == categories_cohort_ && name == categories_column_ && !name.isEmpty()) {
+        for (int i = 0; i < categories_->count(); ++i) {
+            QListWidgetItem* item = categories_->item(i);
+            const bool out = excluded.count(item->data(Qt::UserRole).toString().toStdString());
+            item->setCheckState(out ? Qt::Unchecked : Qt::Checked);
+        }
+        return;
+    }
+    categories_->clear();
+    categories_cohort_ = cohort_.get();
+    categories_column_ = name;
+    if (!cohort_ || name.isEmpty()) return;
+    const Column* column = cohort_->obs.find(name.toStdString());
+    if (!column) return;
+    auto categories = as_categories(*column, kMaxCategories);
+    if (!categories) return;
     std::vector<int64_t> sizes(size_t(categories->names.size()), 0);
     for (int32_t code : categories->codes)
         if (code >= 0) ++sizes[size_t(code)];
@@ -303,13 +316,17 @@ void RecipePanel::setRecipe(const Recipe& recipe) {
     recipe_ = recipe;
     const int current = steps_->currentRow();
     {
+        // Items are reused, never deleted while one of them may be emitting itemChanged.
         const QSignalBlocker block(steps_);
-        steps_->clear();
-        for (const RecipeStep& step : recipe_.steps) {
+        while (steps_->count() > int(recipe_.steps.size()))
+            delete steps_->takeItem(steps_->count() - 1);
+        while (steps_->count() < int(recipe_.steps.size())) {
             auto* item = new QListWidgetItem(steps_);
             item->setFlags(Qt::ItemIsEnabled | Qt::ItemIsUserCheckable | Qt::ItemIsSelectable);
-            item->setCheckState(step.enabled ? Qt::Checked : Qt::Unchecked);
         }
+        for (int i = 0; i < steps_->count(); ++i)
+            steps_->item(i)->setCheckState(recipe_.steps[size_t(i)].enabled ? Qt::Checked
+                                                                            : Qt::Unchecked);
         steps_->setCurrentRow(std::min(current, steps_->count() - 1));
     }
     refreshStepTexts();

@@ -93,6 +93,8 @@ private:
     RecipeCounts counts_;
     int64_t selection_size_ = 0;
     bool pending_ = false;
+    const Cohort* categories_cohort_ = nullptr;  // what the category list was built for
+    QString categories_column_;
 
     QToolBar* tools_ = nullptr;
     QListWidget* steps_ = nullptr;

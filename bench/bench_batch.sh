@@ -13,6 +13,8 @@
 #
 # usage: bench/bench_batch.sh [--cells 100000] [--genes 2000] [--threads N] [--workdir DIR]
 #                             [--cli PATH] [--keep] [--reuse-anchor] [--lisi-queries M]
+#                             [--summary-only]
+# --summary-only prints the table from the files a previous run left in --workdir.
 # --lisi-queries M: the anchor's exact LISI search is timed on M query cells and scaled to all
 # (see anchor_batch.py); 0 (default) runs harmonypy.compute_lisi on every cell.
 # With --workdir, an existing pcs.h5ad there is reused; --reuse-anchor also keeps its anchor.json
@@ -28,6 +30,7 @@ workdir=""
 keep=0
 reuse_anchor=0
 lisi_queries=0
+summary_only=0
 cli="${TRANSCURA_CLI:-}"
 python=/usr/bin/python3  # Debian's python with anndata, harmonypy, scikit-learn
 
@@ -41,7 +44,8 @@ while [[ $# -gt 0 ]]; do
         --keep) keep=1; shift ;;
         --reuse-anchor) reuse_anchor=1; shift ;;
         --lisi-queries) lisi_queries="$2"; shift 2 ;;
-        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+        --summary-only) summary_only=1; shift ;;
+        -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
         *) echo "bench_batch.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -63,6 +67,7 @@ mkdir -p "$workdir"
 thread_args=()
 [[ "$threads" -gt 0 ]] && thread_args=(--threads "$threads")
 
+if [[ $summary_only -eq 0 ]]; then
 echo "transcura-cli: $cli"
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.1f GB", $2 / 1048576}' /proc/meminfo)"
 echo
@@ -87,6 +92,8 @@ echo "$start $end" > "$workdir/transcura_wall"
 if [[ $reuse_anchor -eq 0 || ! -s "$workdir/anchor.json" ]]; then
     "$python" "$here/anchor_batch.py" "$pcs" --batch-key batch --label-key cell_type \
         --silhouette-cells 20000 --lisi-queries "$lisi_queries" --timings "$workdir/anchor.json"
+fi
+
 fi
 
 "$python" - "$workdir" <<'EOF'

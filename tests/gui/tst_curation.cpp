@@ -336,7 +336,14 @@ private slots:
         const Expected disabled = checkCounts();
         QVERIFY(!QTest::currentTestFailed());
         QVERIFY(disabled.cells > history.back().cells);
-        curation()->undoAction()->trigger();
+        // This one with the keyboard: Ctrl+Z in the main window, Ctrl+Shift+Z / Ctrl+Y redoes.
+        window_->activateWindow();
+        QVERIFY(QTest::qWaitForWindowActive(window_.get()));
+        QTest::keySequence(window_->windowHandle(), QKeySequence::Undo);
+        QCOMPARE(checkCounts().recipe, history.back().recipe);
+        QTest::keySequence(window_->windowHandle(), QKeySequence::Redo);
+        QCOMPARE(checkCounts().recipe, disabled.recipe);
+        QTest::keySequence(window_->windowHandle(), QKeySequence::Undo);
         QCOMPARE(checkCounts().recipe, history.back().recipe);
 
         // Save the recipe (File ▸ Save Recipe…), then load it into an empty recipe: the QC

@@ -449,6 +449,35 @@ private slots:
         QCOMPARE(back["obs"].toObject()["Batch"].toObject()["categories"].toArray().size(), 10);
     }
 
+    /// Orientation of dense tables from their labels: gene symbols (S100A8 is a gene, S3 a
+    /// sample), 10x barcodes, a positional index; the shape decides only when labels do not.
+    void textOrientation() {
+        QTemporaryDir dir;
+        struct Case {
+            const char* name;
+            QByteArray text;
+            int64_t n_obs;
+        };
+        const std::vector<Case> cases = {
+            {"genes_rows.csv", ",S1,S2,S3,S4,S5\nS100A8,1,2,3,4,5\nS100A9,1,2,3,4,5\nGAPDH,1,2,3,4,5\n", 5},
+            {"barcode_rows.csv", ",CD3E,MS4A1,LYZ\nAAACCTGAGCATCATC-1,1,0,2\nAAACCTGCAGGCGATA-1,0,3,1\n"
+                                 "AAACGGGTCTCGCTTG-1,2,2,2\nAAAGATGCATTGGCGC-1,0,0,1\nAAAGCAATCACCTCGT-1,1,1,1\n", 5},
+            {"positional_rows.tsv", "\tTTR\tMALAT1\n0\t1\t2\n1\t3\t4\n2\t5\t6\n", 3},
+            {"ensembl_columns.csv", ",ENSG00000163736,ENSG00000163737\nsample_1,1,2\nsample_2,3,4\n"
+                                    "sample_3,5,6\n", 3},
+            {"ambiguous.csv", ",x1,x2\nr1,1,2\nr2,3,4\nr3,5,6\n", 2},
+        };
+        for (const Case& c : cases) {
+            const QString path = dir.filePath(c.name);
+            QFile f(path);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(c.text);
+            f.close();
+            Cohort cohort = read_cohort(path.toStdString());
+            QVERIFY2(cohort.n_obs() == c.n_obs, c.name);
+        }
+    }
+
     /// The format comes from the bytes: misleading or missing extensions do not matter.
     void formatFromContent() {
         QTemporaryDir dir;

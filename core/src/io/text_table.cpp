@@ -149,8 +149,10 @@ double gene_score(const std::vector<std::string>& labels) {
     static const std::regex numbered_gene("^(gene|Gene|GENE)[-_.]?[0-9]+$");
     static const std::regex symbol("^[A-Za-z][A-Za-z0-9]*([-.][A-Za-z0-9]+)*$");
     static const std::regex barcode("^([A-Za-z0-9]+[-_:])?[ACGTN]{8,}([-_.][0-9A-Za-z]+)?$");
+    // A bare "S12" is a sample, but S100A8 or S1PR1 are genes: "S" takes digits only.
     static const std::regex sample_like(
-        "^(GSM|SRR|ERR|DRR|SAMN?|sample|Sample|SAMPLE|S|cell|Cell|CELL|bc|BC)[-_]?[0-9]+.*$");
+        "^((GSM|SRR|ERR|DRR|SAMN?|sample|Sample|SAMPLE|cell|Cell|CELL|bc|BC)[-_]?[0-9]+.*|"
+        "S[-_]?[0-9]+)$");
     if (labels.empty()) return 0;
     // 0, 1, 2, ...: a positional index (pandas' default), which only observations get.
     bool positional = true;

@@ -40,8 +40,11 @@ typedef float Vec __attribute__((vector_size(kLanes * sizeof(float))));
 struct Panels {
     int64_t n_panels = 0;
     int64_t d = 0;
-    std::vector<float> values;  // n_panels * d * kLanes
-    std::vector<float> norms;   // n_panels * kLanes: |y|^2
+    int64_t split = 0;                // leading dimensions of the partial-distance test
+    float slack = 0.0f;               // bound on the single-precision error of a squared distance
+    std::vector<float> values;        // n_panels * d * kLanes
+    std::vector<float> norms;         // n_panels * kLanes: |y|^2
+    std::vector<float> partial_norms; // n_panels * kLanes: |y_{0..split}|^2
 };
 
 /// Bounded max-heap of (key, cell) keeping the `capacity` smallest keys.
@@ -49,6 +52,8 @@ struct Best {
     std::vector<std::pair<float, int64_t>> heap;
     size_t capacity = 0;
     float threshold = std::numeric_limits<float>::infinity();
+    float query_norm = 0.0f;     // |x|^2 (key + |x|^2 = squared distance)
+    float query_partial = 0.0f;  // |x_{0..split}|^2
 
     void offer(float key, int64_t cell) {
         const std::pair<float, int64_t> candidate{key, cell};
@@ -121,10 +126,29 @@ __attribute__((target("avx512f"))) void scan_avx512(const float* queries, const 
         const float* panel = panels.values.data() + p * d * kLanes;
         __m512 sums[kGroup];
         for (auto& v : sums) v = _mm512_setzero_ps();
-        for (int64_t c = 0; c < d; ++c) {
+        for (int64_t c = 0; c < panels.split; ++c) {
             const __m512 r = _mm512_loadu_ps(panel + c * kLanes);
             for (int g = 0; g < kGroup; ++g)
                 sums[g] = _mm512_fmadd_ps(_mm512_set1_ps(queries[g * d + c]), r, sums[g]);
+        }
+        if (panels.split < d) {
+            // The squared distance over the leading dimensions bounds the full one from below:
+            // skip the rest of the panel when no pair can beat its query's current k-th.
+            const __m512 partial = _mm512_loadu_ps(panels.partial_norms.data() + p * kLanes);
+            __mmask16 needed = 0;
+            for (int g = 0; g < kGroup; ++g) {
+                const __m512 d2 = _mm512_fmadd_ps(
+                    _mm512_set1_ps(-2.0f), sums[g],
+                    _mm512_add_ps(partial, _mm512_set1_ps(best[g].query_partial)));
+                const float bound = best[g].threshold + best[g].query_norm + panels.slack;
+                needed |= _mm512_cmp_ps_mask(d2, _mm512_set1_ps(bound), _CMP_LT_OQ);
+            }
+            if (!needed) continue;
+            for (int64_t c = panels.split; c < d; ++c) {
+                const __m512 r = _mm512_loadu_ps(panel + c * kLanes);
+                for (int g = 0; g < kGroup; ++g)
+                    sums[g] = _mm512_fmadd_ps(_mm512_set1_ps(queries[g * d + c]), r, sums[g]);
+            }
         }
         const __m512 norm = _mm512_loadu_ps(panels.norms.data() + p * kLanes);
         const __m512 minus_two = _mm512_set1_ps(-2.0f);
@@ -160,6 +184,64 @@ ScanFn pick_scan() {
     return scan_baseline;
 }
 
+/// Squared distance between two float rows.
+float squared_distance(const float* x, const float* y, int64_t d) {
+    float sum = 0.0f;
+    for (int64_t c = 0; c < d; ++c) sum += (x[c] - y[c]) * (x[c] - y[c]);
+    return sum;
+}
+
+/// A locality-preserving order of the cells, so that a panel holds similar cells and the
+/// partial-distance test can skip whole panels: k-means clusters (Lloyd passes on an evenly
+/// spaced subsample, then every cell assigned), cells grouped by cluster, index order within.
+/// Deterministic; the order only affects speed, never the answer.
+std::vector<int64_t> cluster_order(const std::vector<float>& rows, int64_t n, int64_t d,
+                                   const RunControl& control) {
+    std::vector<int64_t> order(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) order[i] = i;
+    const int64_t n_clusters = std::clamp<int64_t>(n / 2000, 1, 64);
+    if (n_clusters < 2 || d == 0) return order;
+    const int64_t step = std::max<int64_t>(1, n / 8000);
+    std::vector<int64_t> sample;
+    for (int64_t i = 0; i < n; i += step) sample.push_back(i);
+    const int64_t m = static_cast<int64_t>(sample.size());
+    std::vector<float> centroids(static_cast<size_t>(n_clusters * d));
+    for (int64_t c = 0; c < n_clusters; ++c)
+        std::copy_n(rows.data() + sample[c * m / n_clusters] * d, d, centroids.data() + c * d);
+    auto nearest = [&](const float* x) {
+        int64_t best = 0;
+        float best_d2 = std::numeric_limits<float>::infinity();
+        for (int64_t c = 0; c < n_clusters; ++c) {
+            const float d2 = squared_distance(x, centroids.data() + c * d, d);
+            if (d2 < best_d2) {
+                best_d2 = d2;
+                best = c;
+            }
+        }
+        return best;
+    };
+    for (int pass = 0; pass < 6; ++pass) {
+        std::vector<double> sums(static_cast<size_t>(n_clusters * d), 0.0);
+        std::vector<int64_t> counts(static_cast<size_t>(n_clusters), 0);
+        for (int64_t i : sample) {
+            const int64_t c = nearest(rows.data() + i * d);
+            ++counts[c];
+            for (int64_t j = 0; j < d; ++j) sums[c * d + j] += rows[i * d + j];
+        }
+        for (int64_t c = 0; c < n_clusters; ++c)
+            if (counts[c] > 0)
+                for (int64_t j = 0; j < d; ++j)
+                    centroids[c * d + j] = static_cast<float>(sums[c * d + j] / counts[c]);
+    }
+    std::vector<int64_t> label(static_cast<size_t>(n));
+    engine::for_chunks(engine::make_chunks(n, 2048), control, [&](int64_t, int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) label[i] = nearest(rows.data() + i * d);
+    });
+    std::stable_sort(order.begin(), order.end(),
+                     [&](int64_t a, int64_t b) { return label[a] < label[b]; });
+    return order;
+}
+
 }  // namespace
 
 NeighborLists exact_neighbors(const DenseD& embedding, int k, const RunControl& control,
@@ -186,24 +268,53 @@ NeighborLists exact_neighbors(const DenseD& embedding, int k, const RunControl& 
     for (int64_t i = 0; i < n; ++i)
         for (int64_t c = 0; c < d; ++c) mean[c] += embedding.values[i * d + c];
     for (double& m : mean) m /= static_cast<double>(n);
+    std::vector<float> centred(static_cast<size_t>(n * d));
+    for (int64_t i = 0; i < n; ++i)
+        for (int64_t c = 0; c < d; ++c)
+            centred[i * d + c] = static_cast<float>(embedding.values[i * d + c] - mean[c]);
+    const std::vector<int64_t> order = cluster_order(centred, n, d, control);
+
     Panels panels;
     panels.d = d;
+    panels.split = d > 24 ? 16 : d;
     panels.n_panels = (n + kLanes - 1) / kLanes;
     panels.values.assign(static_cast<size_t>(panels.n_panels * d * kLanes), 0.0f);
     panels.norms.assign(static_cast<size_t>(panels.n_panels * kLanes),
                         std::numeric_limits<float>::infinity());
-    std::vector<float> centred(static_cast<size_t>(n * d));
-    for (int64_t i = 0; i < n; ++i) {
+    panels.partial_norms.assign(panels.norms.size(), std::numeric_limits<float>::infinity());
+    std::vector<float> norms(static_cast<size_t>(n)), partial_norms(static_cast<size_t>(n));
+    double max_norm = 0.0;
+    for (int64_t position = 0; position < n; ++position) {
+        const int64_t i = order[position];
+        const int64_t p = position / kLanes, lane = position % kLanes;
         float norm = 0.0f;
-        const int64_t p = i / kLanes, lane = i % kLanes;
         for (int64_t c = 0; c < d; ++c) {
-            const float v = static_cast<float>(embedding.values[i * d + c] - mean[c]);
-            centred[i * d + c] = v;
+            const float v = centred[i * d + c];
             panels.values[(p * d + c) * kLanes + lane] = v;
             norm += v * v;
+            if (c + 1 == panels.split) partial_norms[i] = norm;
         }
-        panels.norms[i] = norm;
+        if (panels.split == 0) partial_norms[i] = 0.0f;
+        norms[i] = norm;
+        panels.norms[position] = norm;
+        panels.partial_norms[position] = partial_norms[i];
+        max_norm = std::max(max_norm, static_cast<double>(norm));
     }
+    // A generous bound on the single-precision error of a squared distance (|x|^2 + |y|^2 -
+    // 2 x.y over up to d terms): the partial test keeps every pair within it.
+    panels.slack = static_cast<float>(1e-5 * (4.0 * max_norm + 1.0));
+
+    // Query rows in the same order, so a group holds similar queries.
+    std::vector<int64_t> position_of(static_cast<size_t>(n));
+    for (int64_t position = 0; position < n; ++position) position_of[order[position]] = position;
+    std::vector<int64_t> query_order(static_cast<size_t>(result.n_queries));
+    for (int64_t r = 0; r < result.n_queries; ++r) query_order[r] = r;
+    if (!queries.empty())
+        std::stable_sort(query_order.begin(), query_order.end(), [&](int64_t a, int64_t b) {
+            return position_of[queries[a]] < position_of[queries[b]];
+        });
+    else
+        query_order = order;
 
     const ScanFn scan = pick_scan();
     const size_t capacity = static_cast<size_t>(std::min<int64_t>(kk + kMargin, n));
@@ -213,18 +324,25 @@ NeighborLists exact_neighbors(const DenseD& embedding, int k, const RunControl& 
     engine::for_chunks(blocks, control, [&](int64_t, int64_t begin, int64_t end) {
         const int64_t rows = end - begin;
         const int64_t groups = (rows + kGroup - 1) / kGroup;
+        auto row_cell = [&](int64_t r) { return result.query_cell(query_order[begin + r]); };
         // Query rows, padded to whole groups by repeating the block's first query.
         std::vector<float> block(static_cast<size_t>(groups * kGroup * d));
-        for (int64_t r = 0; r < groups * kGroup; ++r) {
-            const int64_t cell = result.query_cell(begin + (r < rows ? r : 0));
-            std::copy_n(centred.data() + cell * d, d, block.data() + r * d);
-        }
         std::vector<Best> best(static_cast<size_t>(groups * kGroup));
-        for (Best& b : best) {
-            b.capacity = capacity;
-            b.heap.reserve(capacity);
+        for (int64_t r = 0; r < groups * kGroup; ++r) {
+            const int64_t cell = row_cell(r < rows ? r : 0);
+            std::copy_n(centred.data() + cell * d, d, block.data() + r * d);
+            best[r].capacity = capacity;
+            best[r].heap.reserve(capacity);
+            best[r].query_norm = norms[cell];
+            best[r].query_partial = partial_norms[cell];
         }
-        for (int64_t p0 = 0; p0 < panels.n_panels; p0 += kPanelChunk) {
+        // Start at the block's own panels (its cluster), so the thresholds are tight before
+        // the far panels come, then wrap around.
+        const int64_t home = std::min<int64_t>(position_of[row_cell(0)] / kLanes / kPanelChunk * kPanelChunk,
+                                               (panels.n_panels - 1) / kPanelChunk * kPanelChunk);
+        for (int64_t offset = 0; offset < panels.n_panels; offset += kPanelChunk) {
+            int64_t p0 = home + offset;
+            if (p0 >= panels.n_panels) p0 -= (panels.n_panels + kPanelChunk - 1) / kPanelChunk * kPanelChunk;
             const int64_t p1 = std::min(panels.n_panels, p0 + kPanelChunk);
             for (int64_t g = 0; g < groups; ++g)
                 scan(block.data() + g * kGroup * d, panels, p0, p1, best.data() + g * kGroup);
@@ -232,10 +350,11 @@ NeighborLists exact_neighbors(const DenseD& embedding, int k, const RunControl& 
         // Re-measure exactly (double, uncentred) and keep the k best by (distance, index).
         for (int64_t r = 0; r < rows; ++r) {
             auto& heap = best[static_cast<size_t>(r)].heap;
-            const double* x = embedding.row(result.query_cell(begin + r));
+            const double* x = embedding.row(row_cell(r));
             std::vector<std::pair<double, int64_t>> measured;
             measured.reserve(heap.size());
-            for (const auto& [key, cell] : heap) {
+            for (const auto& [key, position] : heap) {
+                const int64_t cell = order[position];
                 const double* y = embedding.row(cell);
                 double sum = 0.0;
                 for (int64_t c = 0; c < d; ++c) {
@@ -245,8 +364,9 @@ NeighborLists exact_neighbors(const DenseD& embedding, int k, const RunControl& 
                 measured.push_back({std::sqrt(sum), cell});
             }
             std::sort(measured.begin(), measured.end());
-            int64_t* out_index = result.indices.data() + (begin + r) * kk;
-            double* out_dist = result.distances.data() + (begin + r) * kk;
+            const int64_t out_row = query_order[begin + r];
+            int64_t* out_index = result.indices.data() + out_row * kk;
+            double* out_dist = result.distances.data() + out_row * kk;
             for (int j = 0; j < kk; ++j) {
                 out_index[j] = measured[static_cast<size_t>(j)].second;
                 out_dist[j] = measured[static_cast<size_t>(j)].first;

@@ -35,14 +35,14 @@
 #include "batch_controller.hpp"
 #include "batch_panel.hpp"
 #include "cohort_table.hpp"
-#include "qc_panel.hpp"
-#include "selection_sync.hpp"
 #include "embedding_controller.hpp"
 #include "embedding_toolbar.hpp"
 #include "embedding_view.hpp"
 #include "main_window.hpp"
 #include "open_action.hpp"
 #include "pipeline_controller.hpp"
+#include "qc_panel.hpp"
+#include "selection_sync.hpp"
 #include "transcura/io.hpp"
 #include "transcura/simulate.hpp"
 
@@ -62,10 +62,14 @@ Args parse(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
         auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
-        if (arg == "--cells") a.cells = std::stoll(next());
-        else if (arg == "--pipeline-cells") a.pipeline_cells = std::stoll(next());
-        else if (arg == "--repeat") a.repeat = std::max(1, std::stoi(next()));
-        else if (arg == "--skip-pipeline") a.pipeline = false;
+        if (arg == "--cells")
+            a.cells = std::stoll(next());
+        else if (arg == "--pipeline-cells")
+            a.pipeline_cells = std::stoll(next());
+        else if (arg == "--repeat")
+            a.repeat = std::max(1, std::stoi(next()));
+        else if (arg == "--skip-pipeline")
+            a.pipeline = false;
         else {
             std::fprintf(stderr, "unknown argument %s\n", arg.c_str());
             std::exit(2);
@@ -82,8 +86,10 @@ std::shared_ptr<Cohort> simulated_embedding(int64_t n) {
     std::uniform_int_distribution<int> blob(0, k - 1), gene(12, genes - 1);
     auto cohort = std::make_shared<Cohort>();
     cohort->obs_names.resize(static_cast<size_t>(n));
-    for (int64_t i = 0; i < n; ++i) cohort->obs_names[size_t(i)] = "cell" + std::to_string(i);
-    for (int g = 0; g < genes; ++g) cohort->var_names.push_back("G" + std::to_string(g));
+    for (int64_t i = 0; i < n; ++i)
+        cohort->obs_names[size_t(i)] = std::string("cell").append(std::to_string(i));
+    for (int g = 0; g < genes; ++g)
+        cohort->var_names.push_back(std::string("G").append(std::to_string(g)));
     DenseD umap(n, 2);
     std::vector<int32_t> codes(static_cast<size_t>(n));
     std::vector<double> score(static_cast<size_t>(n));
@@ -113,7 +119,7 @@ std::shared_ptr<Cohort> simulated_embedding(int64_t n) {
         x.indptr.push_back(static_cast<int64_t>(x.indices.size()));
     }
     std::vector<std::string> names;
-    for (int b = 0; b < k; ++b) names.push_back("blob" + std::to_string(b));
+    for (int b = 0; b < k; ++b) names.push_back(std::string("blob").append(std::to_string(b)));
     cohort->obs.set(Column::make_categorical("cluster", std::move(codes), names));
     cohort->obs.set(Column::make_float("score", std::move(score)));
     cohort->obsm["X_umap"] = std::move(umap);
@@ -137,7 +143,9 @@ double process_cpu_ms() {
 
 struct Timing {
     std::vector<double> wall, cpu, work, render;
-    double worst() const { return wall.empty() ? NAN : *std::max_element(wall.begin(), wall.end()); }
+    double worst() const {
+        return wall.empty() ? NAN : *std::max_element(wall.begin(), wall.end());
+    }
 };
 
 /// From the call to the end of the next frame: wall, process CPU, the call alone, paintGL.
@@ -156,9 +164,8 @@ void timed_frame(widgets::EmbeddingView* view, Timing& timing, Work&& work) {
 }
 
 void print(const char* what, const Timing& t) {
-    std::printf("  %-32s wall %6.1f (worst %6.1f)  cpu %6.1f  call %6.1f  paintGL %6.1f\n",
-                what, median(t.wall), t.worst(), median(t.cpu), median(t.work),
-                median(t.render));
+    std::printf("  %-32s wall %6.1f (worst %6.1f)  cpu %6.1f  call %6.1f  paintGL %6.1f\n", what,
+                median(t.wall), t.worst(), median(t.cpu), median(t.work), median(t.render));
 }
 
 void part_one(const Args& args) {
@@ -182,24 +189,26 @@ void part_one(const Args& args) {
     controller.setCohort(cohort);
     view->repaint();
     QCoreApplication::processEvents();
-    std::printf("first show (upload + render): %.0f ms; view %dx%d, %lld points drawn per "
-                "frame (decimated above %s)\n",
-                t.nsecsElapsed() / 1e6, view->width(), view->height(),
-                static_cast<long long>(view->drawnPoints()), "150k");
+    std::printf(
+        "first show (upload + render): %.0f ms; view %dx%d, %lld points drawn per "
+        "frame (decimated above %s)\n",
+        t.nsecsElapsed() / 1e6, view->width(), view->height(),
+        static_cast<long long>(view->drawnPoints()), "150k");
 
     Timing plain, categorical, continuous, gene, lasso;
     std::vector<double> resolve;
     size_t selected = 0;
     for (int r = 0; r < args.repeat; ++r) {
         timed_frame(view, plain, [&] { view->update(); });
-        timed_frame(view, categorical, [&] { controller.colorByColumn(QStringLiteral("cluster")); });
+        timed_frame(view, categorical,
+                    [&] { controller.colorByColumn(QStringLiteral("cluster")); });
         timed_frame(view, continuous, [&] { controller.colorByColumn(QStringLiteral("score")); });
         const QString name = QStringLiteral("G%1").arg(r % 12);
         timed_frame(view, gene, [&] { controller.colorByGene(name); });
         view->setMode(widgets::EmbeddingView::Mode::Lasso);
         const double s = 1.0 + 0.05 * r;
-        const QPolygonF polygon{{300 * s, 120}, {900, 90 * s}, {1000, 420}, {600, 650 / s},
-                                {250, 480}, {300 * s, 120}};
+        const QPolygonF polygon{{300 * s, 120}, {900, 90 * s}, {1000, 420},
+                                {600, 650 / s}, {250, 480},    {300 * s, 120}};
         timed_frame(view, lasso, [&] {
             QTest::mousePress(view, Qt::LeftButton, {}, polygon.first().toPoint());
             for (qsizetype i = 1; i < polygon.size(); ++i)
@@ -212,9 +221,10 @@ void part_one(const Args& args) {
     }
     double load[3] = {0, 0, 0};
     if (getloadavg(load, 3) < 0) load[0] = NAN;
-    std::printf("\n%lld cells, 1280x800 window, median of %d runs, ms (wall: call -> end of "
-                "the next frame; cpu: whole process; load average %.1f):\n",
-                static_cast<long long>(args.cells), args.repeat, load[0]);
+    std::printf(
+        "\n%lld cells, 1280x800 window, median of %d runs, ms (wall: call -> end of "
+        "the next frame; cpu: whole process; load average %.1f):\n",
+        static_cast<long long>(args.cells), args.repeat, load[0]);
     print("frame, nothing changed", plain);
     print("recolour by categorical column", categorical);
     print("recolour by continuous column", continuous);
@@ -290,13 +300,13 @@ void part_two(const Args& args) {
     // the last connected slot runs (after the window's own slots).
     std::vector<std::pair<qint64, QString>> events;
     auto note = [&](const QString& what) { events.emplace_back(pipeline.clock.elapsed(), what); };
-    QObject::connect(window.controller(), &shell::PipelineController::liveLayout, &window,
-                     [&] {
-                         ++live_frames;
-                         note(QStringLiteral("live layout"));
-                     });
-    QObject::connect(window.controller(), &shell::PipelineController::progress, &window,
-                     [&](double, const QString& what) { note(QStringLiteral("progress: ") + what); });
+    QObject::connect(window.controller(), &shell::PipelineController::liveLayout, &window, [&] {
+        ++live_frames;
+        note(QStringLiteral("live layout"));
+    });
+    QObject::connect(
+        window.controller(), &shell::PipelineController::progress, &window,
+        [&](double, const QString& what) { note(QStringLiteral("progress: ") + what); });
     QObject::connect(window.controller(), &shell::PipelineController::cohortChanged, &window,
                      [&] { note(QStringLiteral("new cohort shown (all docks)")); });
     QObject::connect(window.batchController(), &shell::BatchController::progress, &window,
@@ -309,7 +319,8 @@ void part_two(const Args& args) {
         const bool busy = window.controller()->isBusy() || window.batchController()->isBusy();
         pipeline.tick(window.controller()->isBusy());
         batch.tick(window.batchController()->isBusy());
-        if (busy && pipeline.last - before > 100) long_gaps.emplace_back(pipeline.last, pipeline.last - before);
+        if (busy && pipeline.last - before > 100)
+            long_gaps.emplace_back(pipeline.last, pipeline.last - before);
     });
     QElapsedTimer wall;
     wall.start();
@@ -328,22 +339,24 @@ void part_two(const Args& args) {
     auto cohort = window.controller()->cohort();
     std::printf("pipeline on open: %.1f s (%lld cells kept, %d live UMAP frames shown)\n",
                 pipeline_s, static_cast<long long>(cohort ? cohort->n_obs() : 0), live_frames);
-    std::printf("  GUI thread, longest stall %lld ms, 99th percentile gap %lld ms "
-                "(%zu heartbeats of 2 ms)\n",
-                static_cast<long long>(pipeline.worst),
-                static_cast<long long>(pipeline.percentile(0.99)), pipeline.gaps.size());
+    std::printf(
+        "  GUI thread, longest stall %lld ms, 99th percentile gap %lld ms "
+        "(%zu heartbeats of 2 ms)\n",
+        static_cast<long long>(pipeline.worst), static_cast<long long>(pipeline.percentile(0.99)),
+        pipeline.gaps.size());
     for (const auto& [end, gap] : long_gaps) {
-        std::printf("  gap of %lld ms ending at %.2f s; handled in it:", static_cast<long long>(gap),
-                    end / 1e3);
+        std::printf("  gap of %lld ms ending at %.2f s; handled in it:",
+                    static_cast<long long>(gap), end / 1e3);
         for (const auto& [at, what] : events)
             if (at >= end - gap && at <= end) std::printf(" [%s]", qPrintable(what));
         std::printf("\n");
     }
     std::printf("batch diagnostics + Harmony after it: %.1f s\n", batch_s);
-    std::printf("  GUI thread, longest stall %lld ms, 99th percentile gap %lld ms "
-                "(%zu heartbeats)\n",
-                static_cast<long long>(batch.worst), static_cast<long long>(batch.percentile(0.99)),
-                batch.gaps.size());
+    std::printf(
+        "  GUI thread, longest stall %lld ms, 99th percentile gap %lld ms "
+        "(%zu heartbeats)\n",
+        static_cast<long long>(batch.worst), static_cast<long long>(batch.percentile(0.99)),
+        batch.gaps.size());
 
     // The hand-over of a new cohort, dock by dock (each then painted), on the result.
     if (!cohort) return;

@@ -15,8 +15,7 @@ QString tr(const char* text) {
 
 std::vector<float> to_floats(const std::vector<double>& values, size_t n) {
     std::vector<float> out(n, std::numeric_limits<float>::quiet_NaN());
-    for (size_t i = 0; i < std::min(n, values.size()); ++i)
-        out[i] = static_cast<float>(values[i]);
+    for (size_t i = 0; i < std::min(n, values.size()); ++i) out[i] = static_cast<float>(values[i]);
     return out;
 }
 
@@ -41,8 +40,7 @@ const std::vector<BatchMetricInfo>& batch_metrics() {
             "(1 = batches overlap). Higher is better mixed."),
          true, true},
         {BatchMetric::AswLabel, tr("Label ASW"), tr("label ASW"),
-         tr("Silhouette of the labels scaled to 0..1. Higher keeps cell types apart."), true,
-         true},
+         tr("Silhouette of the labels scaled to 0..1. Higher keeps cell types apart."), true, true},
         {BatchMetric::Pcr, tr("PC regression (R\u00b2)"), tr("PCR"),
          tr("Variance of the components explained by the batch, weighted by each component's "
             "variance. Lower is better mixed."),
@@ -63,13 +61,20 @@ const BatchMetricInfo& batch_metric_info(BatchMetric metric) {
 
 double BatchAnalysis::summary(const DiagnosticsResults& r, BatchMetric metric) {
     switch (metric) {
-        case BatchMetric::ILisi: return r.ilisi_median;
-        case BatchMetric::CLisi: return r.clisi_median;
-        case BatchMetric::Kbet: return r.kbet_acceptance;
-        case BatchMetric::AswBatch: return r.asw_batch;
-        case BatchMetric::AswLabel: return r.asw_label;
-        case BatchMetric::Pcr: return r.pcr_batch;
-        case BatchMetric::GraphConnectivity: return r.graph_connectivity;
+        case BatchMetric::ILisi:
+            return r.ilisi_median;
+        case BatchMetric::CLisi:
+            return r.clisi_median;
+        case BatchMetric::Kbet:
+            return r.kbet_acceptance;
+        case BatchMetric::AswBatch:
+            return r.asw_batch;
+        case BatchMetric::AswLabel:
+            return r.asw_label;
+        case BatchMetric::Pcr:
+            return r.pcr_batch;
+        case BatchMetric::GraphConnectivity:
+            return r.graph_connectivity;
     }
     return std::numeric_limits<double>::quiet_NaN();
 }
@@ -77,7 +82,8 @@ double BatchAnalysis::summary(const DiagnosticsResults& r, BatchMetric metric) {
 std::vector<float> BatchAnalysis::per_cell(const DiagnosticsResults& r, BatchMetric metric) {
     const size_t n = static_cast<size_t>(r.n_cells);
     switch (metric) {
-        case BatchMetric::ILisi: return to_floats(r.ilisi, n);
+        case BatchMetric::ILisi:
+            return to_floats(r.ilisi, n);
         case BatchMetric::CLisi:
             return r.n_labels > 0 ? to_floats(r.clisi, n) : std::vector<float>{};
         case BatchMetric::Kbet: {
@@ -90,11 +96,11 @@ std::vector<float> BatchAnalysis::per_cell(const DiagnosticsResults& r, BatchMet
             return r.batch_asw.per_cell.empty() ? std::vector<float>{}
                                                 : to_floats(r.batch_asw.per_cell, n);
         case BatchMetric::AswLabel:
-            return r.label_silhouette.per_cell.empty()
-                       ? std::vector<float>{}
-                       : to_floats(r.label_silhouette.per_cell, n);
+            return r.label_silhouette.per_cell.empty() ? std::vector<float>{}
+                                                       : to_floats(r.label_silhouette.per_cell, n);
         case BatchMetric::Pcr:
-        case BatchMetric::GraphConnectivity: return {};
+        case BatchMetric::GraphConnectivity:
+            return {};
     }
     return {};
 }

@@ -58,7 +58,8 @@ BatchPanel::BatchPanel(QWidget* parent) : QWidget(parent) {
     harmony_->setToolTip(tr("Also correct the embedding with Harmony and measure it again"));
     show_corrected_ = new QCheckBox(tr("Show corrected embedding"), this);
     show_corrected_->setEnabled(false);
-    show_corrected_->setToolTip(tr("Show Harmony's corrected embedding (X_pca_harmony) in the view"));
+    show_corrected_->setToolTip(
+        tr("Show Harmony's corrected embedding (X_pca_harmony) in the view"));
     run_ = new QPushButton(tr("Compute"), this);
     run_->setToolTip(tr("Run the batch diagnostics (Ctrl+D)"));
     cancel_ = new QPushButton(tr("Cancel"), this);
@@ -93,10 +94,11 @@ BatchPanel::BatchPanel(QWidget* parent) : QWidget(parent) {
     table_->setToolTip(tr("Click a value to colour the embedding by its per-cell score"));
     for (const BatchMetricInfo& info : batch_metrics()) {
         const int row = rowOf(info.metric);
-        auto* name = new QTableWidgetItem(
-            info.name + (info.higher_is_better ? QStringLiteral("  \u2191") : QStringLiteral("  \u2193")));
-        name->setToolTip(info.description + (info.per_cell ? tr("\nClick to colour the cells.")
-                                                           : QString()));
+        auto* name =
+            new QTableWidgetItem(info.name + (info.higher_is_better ? QStringLiteral("  \u2191")
+                                                                    : QStringLiteral("  \u2193")));
+        name->setToolTip(info.description +
+                         (info.per_cell ? tr("\nClick to colour the cells.") : QString()));
         table_->setItem(row, 0, name);
         for (int column = 1; column < 3; ++column) {
             auto* item = new QTableWidgetItem(QStringLiteral("\u2014"));
@@ -255,12 +257,11 @@ void BatchPanel::clearResults(const QString& message) {
             table_->item(row, column)->setForeground(palette().text());
             table_->item(row, column)->setToolTip({});
         }
-    const QString text =
-        !message.isEmpty() ? message
-        : !cohort_         ? tr("Open a cohort to measure its batch effects")
-        : batch_box_->count() <= 1
-            ? tr("This cohort has no categorical obs column to use as the batch")
-            : tr("Choose the batch and label keys and press Compute");
+    const QString text = !message.isEmpty() ? message
+                         : !cohort_         ? tr("Open a cohort to measure its batch effects")
+                         : batch_box_->count() <= 1
+                             ? tr("This cohort has no categorical obs column to use as the batch")
+                             : tr("Choose the batch and label keys and press Compute");
     bars_->clear(text);
     heatmap_->clear();
     status_->setText(text);
@@ -269,8 +270,8 @@ void BatchPanel::clearResults(const QString& message) {
 void BatchPanel::setBusy(bool busy, const QString& message) {
     run_->setEnabled(!busy);
     cancel_->setEnabled(busy);
-    if (busy) status_->setText(message.isEmpty() ? tr("Computing the batch diagnostics\u2026")
-                                                 : message);
+    if (busy)
+        status_->setText(message.isEmpty() ? tr("Computing the batch diagnostics\u2026") : message);
     else if (!message.isEmpty())
         status_->setText(message);
 }
@@ -328,8 +329,7 @@ void BatchPanel::fillTable() {
     for (const BatchMetricInfo& info : batch_metrics()) {
         const int row = rowOf(info.metric);
         const double raw = BatchAnalysis::summary(a.raw, info.metric);
-        const double corrected =
-            a.harmony ? BatchAnalysis::summary(*a.harmony, info.metric) : NAN;
+        const double corrected = a.harmony ? BatchAnalysis::summary(*a.harmony, info.metric) : NAN;
         QTableWidgetItem* raw_item = table_->item(row, 1);
         QTableWidgetItem* harmony_item = table_->item(row, 2);
         raw_item->setText(format_metric(raw));

@@ -85,8 +85,8 @@ void BatchBarPlot::paintPlot(QPainter& p, const QRectF& area) {
     }
     const QFontMetricsF fm(font());
     const double legend_height = series_.size() > 1 ? fm.height() + 4 : 0;
-    QRectF plot = area.adjusted(4.2 * fm.height() + 12, 2.2 * fm.height() + legend_height + 6,
-                                -12, -(2 * fm.height() + 20));
+    QRectF plot = area.adjusted(4.2 * fm.height() + 12, 2.2 * fm.height() + legend_height + 6, -12,
+                                -(2 * fm.height() + 20));
     if (plot.width() < 40 || plot.height() < 30) return;
     const Axis axis(0.0, y_max_);
     draw_y_axis(p, plot, axis, y_title_);
@@ -150,10 +150,10 @@ void BatchBarPlot::paintPlot(QPainter& p, const QRectF& area) {
     }
     p.setPen(QPen(QColor(60, 60, 60), 1));
     p.drawLine(plot.bottomLeft(), plot.bottomRight());
-    draw_bold_centred(p, font(),
-                      QRectF(plot.left(), plot.bottom() + 6 + fm.height(), plot.width(),
-                             fm.height() + 4),
-                      x_title_);
+    draw_bold_centred(
+        p, font(),
+        QRectF(plot.left(), plot.bottom() + 6 + fm.height(), plot.width(), fm.height() + 4),
+        x_title_);
 }
 
 // ------------------------------------------------------------------------------------ heatmap
@@ -210,10 +210,10 @@ void CompositionHeatmap::paintPlot(QPainter& p, const QRectF& area) {
     widest = std::min(widest, area.width() * 0.25);
     const double bar_w = 14, bar_gap = 8 + fm.horizontalAdvance(QStringLiteral("100%")) + 6;
     const double entropy_w = std::max(48.0, fm.horizontalAdvance(tr("entropy")) + 8);
-    const QRectF grid(area.left() + fm.height() + 14 + widest, top,
-                      area.width() - (fm.height() + 14 + widest) - entropy_w - 10 - bar_w -
-                          bar_gap - 8,
-                      area.bottom() - bottom_margin - top);
+    const QRectF grid(
+        area.left() + fm.height() + 14 + widest, top,
+        area.width() - (fm.height() + 14 + widest) - entropy_w - 10 - bar_w - bar_gap - 8,
+        area.bottom() - bottom_margin - top);
     if (grid.width() < 30 || grid.height() < 20) return;
     const double col_w = grid.width() / n_batches;
     QFont cell_font = row_font;
@@ -238,14 +238,13 @@ void CompositionHeatmap::paintPlot(QPainter& p, const QRectF& area) {
         }
         p.setFont(row_font);
         p.setPen(kText);
-        const QString name = row_fm.elidedText(
-            QString::fromStdString(composition_.clusters[c]), Qt::ElideRight, widest);
+        const QString name = row_fm.elidedText(QString::fromStdString(composition_.clusters[c]),
+                                               Qt::ElideRight, widest);
         p.drawText(QRectF(grid.left() - widest - 6, y, widest, row_h),
                    Qt::AlignRight | Qt::AlignVCenter, name);
         // Normalised entropy of the cluster's batch mix: a bar from 0 to 1.
-        const double e = c < composition_.normalized_entropy.size()
-                             ? composition_.normalized_entropy[c]
-                             : NAN;
+        const double e =
+            c < composition_.normalized_entropy.size() ? composition_.normalized_entropy[c] : NAN;
         const QRectF slot(grid.right() + 10, y + row_h * 0.15, entropy_w - 4, row_h * 0.7);
         p.fillRect(slot, QColor(238, 238, 238));
         if (std::isfinite(e)) {
@@ -273,8 +272,8 @@ void CompositionHeatmap::paintPlot(QPainter& p, const QRectF& area) {
         p, font(),
         QRectF(grid.left(), grid.bottom() + 6 + fm.height(), grid.width(), fm.height() + 4),
         batch_title_);
-    draw_rotated_title(p, font(),
-                       QPointF(area.left() + fm.height() + 2, grid.center().y()), cluster_title_);
+    draw_rotated_title(p, font(), QPointF(area.left() + fm.height() + 2, grid.center().y()),
+                       cluster_title_);
 
     // Colour bar: share of the cluster's cells.
     const QRectF bar(area.right() - bar_w - bar_gap, grid.top(), bar_w, grid.height());

@@ -27,7 +27,8 @@ public:
 
     /// Bars for each category (batch), one per series side by side. `y_max` NaN = from data.
     void setData(const QString& x_title, const QStringList& categories, const QString& y_title,
-                 std::vector<Series> series, double y_max = std::numeric_limits<double>::quiet_NaN());
+                 std::vector<Series> series,
+                 double y_max = std::numeric_limits<double>::quiet_NaN());
     void clear(const QString& message = {});
     const QStringList& categories() const { return categories_; }
     const std::vector<Series>& series() const { return series_; }

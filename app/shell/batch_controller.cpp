@@ -146,7 +146,9 @@ void BatchController::run(const BatchRequest& request) {
         {
             std::lock_guard<std::mutex> lock(channel->mutex);
             channel->fraction = fraction;
-            channel->what = "Batch: " + text;
+            // core's parts name themselves ("LISI", "Harmony ..."); its last message already
+            // says "batch diagnostics".
+            channel->what = text.rfind("batch", 0) == 0 ? text : "Batch: " + text;
         }
         post_progress();
     };
@@ -303,12 +305,12 @@ bool BatchController::colorByMetric(BatchMetric metric, bool corrected) {
                                       1.0);
             return true;
         case BatchMetric::AswLabel:
-            embedding_->colorByValues(tr("label silhouette (%1)")
-                                          .arg(corrected ? tr("Harmony") : tr("raw")),
-                                      std::move(values), widgets::ColorMapKind::CoolWarm, -1.0,
-                                      1.0);
+            embedding_->colorByValues(
+                tr("label silhouette (%1)").arg(corrected ? tr("Harmony") : tr("raw")),
+                std::move(values), widgets::ColorMapKind::CoolWarm, -1.0, 1.0);
             return true;
-        default: return false;
+        default:
+            return false;
     }
 }
 

@@ -38,9 +38,12 @@ namespace {
 constexpr const char* kLastDirKey = "session/lastDirectory";
 
 const std::pair<BatchMetric, const char*> kMetricNames[] = {
-    {BatchMetric::ILisi, "ilisi"},         {BatchMetric::CLisi, "clisi"},
-    {BatchMetric::Kbet, "kbet"},           {BatchMetric::AswBatch, "asw_batch"},
-    {BatchMetric::AswLabel, "asw_label"},  {BatchMetric::Pcr, "pcr"},
+    {BatchMetric::ILisi, "ilisi"},
+    {BatchMetric::CLisi, "clisi"},
+    {BatchMetric::Kbet, "kbet"},
+    {BatchMetric::AswBatch, "asw_batch"},
+    {BatchMetric::AswLabel, "asw_label"},
+    {BatchMetric::Pcr, "pcr"},
     {BatchMetric::GraphConnectivity, "graph_connectivity"},
 };
 
@@ -72,9 +75,12 @@ bool read_vector3(const QJsonValue& value, std::array<double, 3>& out) {
 
 QString mode_name(EmbeddingView::Mode mode) {
     switch (mode) {
-        case EmbeddingView::Mode::Lasso: return QStringLiteral("lasso");
-        case EmbeddingView::Mode::Box: return QStringLiteral("box");
-        default: return QStringLiteral("navigate");
+        case EmbeddingView::Mode::Lasso:
+            return QStringLiteral("lasso");
+        case EmbeddingView::Mode::Box:
+            return QStringLiteral("box");
+        default:
+            return QStringLiteral("navigate");
     }
 }
 
@@ -176,19 +182,18 @@ QJsonObject SessionAction::capture() const {
     const std::vector<bool> hidden_flags = view->hiddenCategories();
     for (size_t i = 0; i < hidden_flags.size(); ++i)
         if (hidden_flags[i]) hidden.append(int(i));
-    root["view"] = QJsonObject{
-        {"embedding", embedding->embeddingKey()},
-        {"x", embedding->xComponent()},
-        {"y", embedding->yComponent()},
-        {"z", embedding->zComponent()},
-        {"mode", mode_name(view->mode())},
-        {"point_size", view->pointSize()},
-        {"opacity", view->opacity()},
-        {"hidden_categories", hidden},
-        {"camera", QJsonObject{{"focal", vector3(camera.focal)},
-                               {"position", vector3(camera.position)},
-                               {"view_up", vector3(camera.view_up)},
-                               {"parallel_scale", camera.parallel_scale}}}};
+    root["view"] = QJsonObject{{"embedding", embedding->embeddingKey()},
+                               {"x", embedding->xComponent()},
+                               {"y", embedding->yComponent()},
+                               {"z", embedding->zComponent()},
+                               {"mode", mode_name(view->mode())},
+                               {"point_size", view->pointSize()},
+                               {"opacity", view->opacity()},
+                               {"hidden_categories", hidden},
+                               {"camera", QJsonObject{{"focal", vector3(camera.focal)},
+                                                      {"position", vector3(camera.position)},
+                                                      {"view_up", vector3(camera.view_up)},
+                                                      {"parallel_scale", camera.parallel_scale}}}};
 
     QJsonObject color;
     const auto metric = window_->batchController()->coloredMetric();
@@ -214,9 +219,9 @@ QJsonObject SessionAction::capture() const {
     // QC thresholds are steps of the curation recipe (the QC lines show them): the recipe is
     // saved whole, as its own JSON format.
     root["qc"] = QJsonObject{{"metric", window_->qcPanel()->metric()}};
-    root["recipe"] =
-        QJsonDocument::fromJson(QByteArray::fromStdString(window_->curation()->recipe().to_json().dump()))
-            .object();
+    root["recipe"] = QJsonDocument::fromJson(
+                         QByteArray::fromStdString(window_->curation()->recipe().to_json().dump()))
+                         .object();
 
     widgets::BatchPanel* panel = window_->batchPanel();
     root["batch"] = QJsonObject{{"batch_key", panel->batchKey()},
@@ -232,8 +237,7 @@ bool SessionAction::save(const QString& path) {
     const QJsonObject session = capture();
     QSaveFile file(path);
     if (!file.open(QIODevice::WriteOnly) ||
-        file.write(QJsonDocument(session).toJson(QJsonDocument::Indented)) < 0 ||
-        !file.commit()) {
+        file.write(QJsonDocument(session).toJson(QJsonDocument::Indented)) < 0 || !file.commit()) {
         window_->errors()->report(tr("Cannot save session"),
                                   tr("Could not write %1.").arg(QFileInfo(path).fileName()),
                                   file.errorString());
@@ -252,7 +256,8 @@ bool SessionAction::restore(const QString& path) {
     QJsonParseError error;
     const QJsonDocument document = QJsonDocument::fromJson(file.readAll(), &error);
     if (document.isNull()) {
-        fail(path, tr("not valid JSON (%1 at offset %2)").arg(error.errorString()).arg(error.offset));
+        fail(path,
+             tr("not valid JSON (%1 at offset %2)").arg(error.errorString()).arg(error.offset));
         return false;
     }
     const QJsonObject session = document.object();
@@ -272,8 +277,7 @@ bool SessionAction::restore(const QString& path) {
     }
     if (!QFileInfo::exists(cohort_path)) {
         // A session moved together with its data: look beside the session file.
-        const QString beside =
-            QFileInfo(path).dir().filePath(QFileInfo(cohort_path).fileName());
+        const QString beside = QFileInfo(path).dir().filePath(QFileInfo(cohort_path).fileName());
         if (!QFileInfo::exists(beside)) {
             fail(path, tr("its cohort file %1 does not exist").arg(cohort_path));
             return false;
@@ -429,10 +433,9 @@ void SessionAction::applyBatch(const QJsonObject& session) {
         restoring_ = false;
         emit restored(pending_path_);
     };
-    connections->push_back(connect(batch, &BatchController::finished, this,
-                                   [done](std::shared_ptr<const widgets::BatchAnalysis>) {
-                                       done(true, {});
-                                   }));
+    connections->push_back(
+        connect(batch, &BatchController::finished, this,
+                [done](std::shared_ptr<const widgets::BatchAnalysis>) { done(true, {}); }));
     connections->push_back(connect(batch, &BatchController::failed, this,
                                    [done](const QString& message) { done(false, message); }));
     connections->push_back(connect(batch, &BatchController::cancelled, this,
@@ -446,10 +449,9 @@ void SessionAction::applyBatch(const QJsonObject& session) {
 void SessionAction::fail(const QString& path, const QString& message) {
     if (restoring_) window_->controller()->setRunOnOpen(run_on_open_before_);
     restoring_ = false;
-    window_->errors()->report(tr("Cannot restore session"),
-                              tr("Could not restore the session from %1.")
-                                  .arg(QFileInfo(path).fileName()),
-                              message);
+    window_->errors()->report(
+        tr("Cannot restore session"),
+        tr("Could not restore the session from %1.").arg(QFileInfo(path).fileName()), message);
     emit restoreFailed(path, message);
 }
 
@@ -459,9 +461,8 @@ void SessionAction::chooseSave() {
         path = chooser_(true);
     } else {
         QSettings settings;
-        const QString name =
-            QFileInfo(window_->controller()->currentPath()).completeBaseName() +
-            QStringLiteral(".transcura.json");
+        const QString name = QFileInfo(window_->controller()->currentPath()).completeBaseName() +
+                             QStringLiteral(".transcura.json");
         path = QFileDialog::getSaveFileName(
             window_, tr("Save Session"),
             QDir(settings.value(kLastDirKey, QDir::homePath()).toString()).filePath(name),
@@ -478,9 +479,9 @@ void SessionAction::chooseOpen() {
         path = chooser_(false);
     } else {
         QSettings settings;
-        path = QFileDialog::getOpenFileName(window_, tr("Open Session"),
-                                            settings.value(kLastDirKey, QDir::homePath()).toString(),
-                                            fileFilter());
+        path = QFileDialog::getOpenFileName(
+            window_, tr("Open Session"), settings.value(kLastDirKey, QDir::homePath()).toString(),
+            fileFilter());
     }
     if (!path.isEmpty()) restore(path);
 }

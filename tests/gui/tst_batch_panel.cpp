@@ -109,11 +109,10 @@ private slots:
         // The same diagnostics by the command line, in its own process.
         QTemporaryDir dir;
         const QString json_path = dir.filePath(QStringLiteral("diagnose.json"));
-        auto run = test_support::run(test_support::cli(),
-                                     {QStringLiteral("diagnose"), kang(),
-                                      QStringLiteral("--batch-key"), QStringLiteral("stim"),
-                                      QStringLiteral("--harmony"), QStringLiteral("--json"),
-                                      json_path});
+        auto run = test_support::run(
+            test_support::cli(), {QStringLiteral("diagnose"), kang(), QStringLiteral("--batch-key"),
+                                  QStringLiteral("stim"), QStringLiteral("--harmony"),
+                                  QStringLiteral("--json"), json_path});
         QVERIFY2(run.exit_code == 0, run.err.constData());
         QFile file(json_path);
         QVERIFY(file.open(QIODevice::ReadOnly));
@@ -137,8 +136,10 @@ private slots:
             const double want_harmony = json_or_nan(corrected, key);
             const double got_raw = widgets::BatchAnalysis::summary(analysis->raw, metric);
             const double got_harmony = widgets::BatchAnalysis::summary(*analysis->harmony, metric);
-            QVERIFY2(same(got_raw, want_raw),
-                     qPrintable(QStringLiteral("%1 raw: %2 vs cli %3").arg(key).arg(got_raw).arg(want_raw)));
+            QVERIFY2(
+                same(got_raw, want_raw),
+                qPrintable(
+                    QStringLiteral("%1 raw: %2 vs cli %3").arg(key).arg(got_raw).arg(want_raw)));
             QVERIFY2(same(got_harmony, want_harmony),
                      qPrintable(QStringLiteral("%1 harmony: %2 vs cli %3")
                                     .arg(key)
@@ -155,12 +156,13 @@ private slots:
             if (std::isfinite(want_harmony))
                 QCOMPARE(shown_harmony, QString::number(want_harmony, 'f', 3));
         }
-        qInfo("kang stim: iLISI %.3f -> %.3f, kBET %.3f -> %.3f, batch ASW %.3f -> %.3f, "
-              "PCR %.3f -> %.3f",
-              analysis->raw.ilisi_median, analysis->harmony->ilisi_median,
-              analysis->raw.kbet_acceptance, analysis->harmony->kbet_acceptance,
-              analysis->raw.asw_batch, analysis->harmony->asw_batch, analysis->raw.pcr_batch,
-              analysis->harmony->pcr_batch);
+        qInfo(
+            "kang stim: iLISI %.3f -> %.3f, kBET %.3f -> %.3f, batch ASW %.3f -> %.3f, "
+            "PCR %.3f -> %.3f",
+            analysis->raw.ilisi_median, analysis->harmony->ilisi_median,
+            analysis->raw.kbet_acceptance, analysis->harmony->kbet_acceptance,
+            analysis->raw.asw_batch, analysis->harmony->asw_batch, analysis->raw.pcr_batch,
+            analysis->harmony->pcr_batch);
         // Harmony mixes the two conditions better than the raw PCs.
         QVERIFY(analysis->harmony->ilisi_median > analysis->raw.ilisi_median);
 
@@ -170,8 +172,8 @@ private slots:
         QCOMPARE(bars.size(), size_t(2));
         for (int b = 0; b < 2; ++b) {
             const QString name = panel->barPlot()->categories()[b];
-            QVERIFY(same(bars[0].values[size_t(b)],
-                         raw["per_batch"][name]["ilisi_median"].toDouble()));
+            QVERIFY(
+                same(bars[0].values[size_t(b)], raw["per_batch"][name]["ilisi_median"].toDouble()));
             QVERIFY(same(bars[1].values[size_t(b)],
                          corrected["per_batch"][name]["ilisi_median"].toDouble()));
         }

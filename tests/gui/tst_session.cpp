@@ -224,7 +224,8 @@ private slots:
         QMessageBox* box = nullptr;
         QTRY_VERIFY((box = window->findChild<QMessageBox*>(
                          QString::fromLatin1(shell::ErrorReporter::kDialogObjectName))) != nullptr);
-        QVERIFY2(box->text().contains(QStringLiteral("not_a_session.json")), qPrintable(box->text()));
+        QVERIFY2(box->text().contains(QStringLiteral("not_a_session.json")),
+                 qPrintable(box->text()));
         QVERIFY(box->informativeText().contains(QStringLiteral("not a Transcura session")));
         box->accept();
         // A session whose cohort file is gone names that file.

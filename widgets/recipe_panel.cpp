@@ -381,6 +381,7 @@ void RecipePanel::setCounts(const RecipeCounts& counts) {
     pending_ = false;
     summary_->setText(countsText());
     counts_table_->setRowCount(0);
+    counts_table_->setVisible(counts_.valid);  // no empty table beside an error
     if (counts_.valid) {
         const int n = int(counts_.batch_names.size());
         counts_table_->setRowCount(n + 1);

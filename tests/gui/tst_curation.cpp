@@ -377,6 +377,26 @@ private slots:
                  qPrintable(window_->errors()->lastMessage()));
         QCOMPARE(curation()->recipe(), history.back().recipe);
 
+        // A well-formed recipe naming a column this file lacks loads (it may be meant for
+        // another file), and the panel says which column, in red, instead of counting.
+        const QString foreign = dir.filePath(QStringLiteral("foreign.json"));
+        {
+            QFile f(foreign);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(R"({"steps": [{"type": "threshold", "column": "no_such_column", "min": 1}]})");
+        }
+        QVERIFY(curation()->loadRecipe(foreign));
+        QVERIFY(waitCounts());
+        QVERIFY(!curation()->counts().valid);
+        QVERIFY2(curation()->counts().error.contains(QStringLiteral("no_such_column")),
+                 qPrintable(curation()->counts().error));
+        auto* issues = panel->findChild<QLabel*>(QStringLiteral("recipeIssues"));
+        QVERIFY(issues && issues->text().contains(QStringLiteral("no_such_column")));
+        QTest::qWait(100);
+        gui_test::save_screenshot(panel, QStringLiteral("curation_recipe_panel_error"));
+        curation()->undoAction()->trigger();
+        QCOMPARE(checkCounts().recipe, history.back().recipe);
+
         // Export through the dialog (File ▸ Export Curated Cohort…).
         shell::ExportAction* exporter = window_->exportCuratedAction();
         widgets::ExportDialog* dialog = exporter->dialog();

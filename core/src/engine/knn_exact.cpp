@@ -8,7 +8,12 @@
 // the baseline, chosen at run time. Each query keeps the best k + kMargin candidates in a bounded
 // heap; those are then re-measured exactly in double precision and sorted by (distance, index),
 // so single-precision rounding can only matter for neighbours that are within ~1e-6 relative of
-// kMargin others. Every query's answer depends on its own computation only: the result does not
+// kMargin others.
+//
+// Cells are grouped by a quick k-means so that a panel holds similar cells and a block of
+// queries scans its own cluster first; once its heaps are tight, a panel is finished only when
+// the squared distance over the 16 leading dimensions (a lower bound of the full one) lets some
+// pair beat its query's current k-th candidate. The order and the test change the speed only. Every query's answer depends on its own computation only: the result does not
 // depend on the number of threads.
 #include <algorithm>
 #include <atomic>

@@ -346,6 +346,26 @@ private slots:
         QTest::keySequence(window_->windowHandle(), QKeySequence::Undo);
         QCOMPARE(checkCounts().recipe, history.back().recipe);
 
+        // Remove a step with the button (the selection), and with Delete (the threshold).
+        auto* scroll_area = panel->findChild<QScrollArea*>();
+        panel->stepList()->setCurrentRow(2);
+        scroll_area->ensureWidgetVisible(panel->removeStepButton());
+        QVERIFY(panel->removeStepButton()->isEnabled());
+        QTest::mouseClick(panel->removeStepButton(), Qt::LeftButton);
+        QCOMPARE(curation()->recipe().steps.size(), size_t(3));
+        QVERIFY(!curation()->recipe().steps[2].as<SelectionStep>());
+        QCOMPARE(checkCounts().cells, history[2].cells);  // without the selection
+        panel->stepList()->setFocus();
+        panel->stepList()->setCurrentRow(0);
+        QTest::keyClick(panel->stepList(), Qt::Key_Delete);
+        QCOMPARE(curation()->recipe().steps.size(), size_t(2));
+        QVERIFY(std::isnan(plot->lower()));  // the line went with its step
+        QVERIFY(!QTest::currentTestFailed());
+        curation()->undoAction()->trigger();
+        curation()->undoAction()->trigger();
+        QCOMPARE(checkCounts().recipe, history.back().recipe);
+        QCOMPARE(plot->lower(), *threshold_min(history.back().recipe));
+
         // Save the recipe (File ▸ Save Recipe…), then load it into an empty recipe: the QC
         // line comes back where it was.
         QTemporaryDir dir;

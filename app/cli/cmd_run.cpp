@@ -54,7 +54,8 @@ int run(const Args& raw_args) {
     options.umap_components =
         static_cast<int>(parser.integer("umap-components", options.umap_components));
     options.umap_epochs = static_cast<int>(parser.integer("umap-epochs", options.umap_epochs));
-    options.knn_exact_max_cells = parser.integer("knn-exact-max-cells", options.knn_exact_max_cells);
+    options.knn_exact_max_cells =
+        parser.integer("knn-exact-max-cells", options.knn_exact_max_cells);
     options.resolution = parser.number("resolution", options.resolution);
     options.seed = static_cast<uint64_t>(parser.integer("seed", 0));
     options.control.num_threads = static_cast<int>(parser.integer("threads", 0));

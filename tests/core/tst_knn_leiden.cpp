@@ -128,15 +128,17 @@ private slots:
         int64_t same_sets = 0, self_first = 0;
         double worst = 0;
         for (int64_t i = 0; i < n; ++i) {
-            std::vector<int64_t> a(ours.neighbors.row_indices(i), ours.neighbors.row_indices(i) + k);
+            std::vector<int64_t> a(ours.neighbors.row_indices(i),
+                                   ours.neighbors.row_indices(i) + k);
             std::vector<int64_t> b(sk_idx.begin() + i * k, sk_idx.begin() + (i + 1) * k);
             self_first += a[0] == i;
             std::sort(a.begin(), a.end());
             std::sort(b.begin(), b.end());
             same_sets += a == b;
             for (int j = 1; j < k; ++j)
-                worst = std::max(worst, std::abs(ours.neighbors.row_distances(i)[j] - sk_dist[i * k + j]) /
-                                            std::max(1e-12, sk_dist[i * k + j]));
+                worst = std::max(worst,
+                                 std::abs(ours.neighbors.row_distances(i)[j] - sk_dist[i * k + j]) /
+                                     std::max(1e-12, sk_dist[i * k + j]));
         }
         QCOMPARE(self_first, n);
         QCOMPARE(same_sets, n);  // continuous data: no ties, so the sets are identical
@@ -154,7 +156,8 @@ private slots:
             const double recall = knn_recall(hnsw.neighbors, exact);
             qInfo() << "HNSW recall@15 on" << data->n_rows << "simulated PCs:" << recall;
             QVERIFY2(recall >= 0.95, qPrintable(QString::number(recall)));
-            for (int64_t i = 0; i < data->n_rows; ++i) QCOMPARE(hnsw.neighbors.row_indices(i)[0], i);
+            for (int64_t i = 0; i < data->n_rows; ++i)
+                QCOMPARE(hnsw.neighbors.row_indices(i)[0], i);
 
             options.control = threads(1);
             const KnnResults one_thread = knn_graph(*data, options);
@@ -193,7 +196,8 @@ private slots:
             for (int64_t p = distances.indptr[i]; p < distances.indptr[i + 1]; ++p) {
                 QVERIFY(distances.indices[p] != i);
                 QVERIFY(distances.data[p] > 0);
-                if (p > distances.indptr[i]) QVERIFY(distances.indices[p] > distances.indices[p - 1]);
+                if (p > distances.indptr[i])
+                    QVERIFY(distances.indices[p] > distances.indices[p - 1]);
             }
         }
         // k larger than the cohort: the whole cohort.

@@ -70,9 +70,9 @@ private:
             QVERIFY(r.value("order_kept").toBool());
             QCOMPARE(r.value("n_obs").toInt(), r.value("expected_kept").toInt());
             const QStringList obs = json_strings(r.value("obs"));
-            for (const char* column : {"n_genes_by_counts", "total_counts", "pct_counts_mt",
-                                       "pct_counts_ribo", "pct_counts_hb",
-                                       "pct_counts_in_top_50_genes", "leiden"})
+            for (const char* column :
+                 {"n_genes_by_counts", "total_counts", "pct_counts_mt", "pct_counts_ribo",
+                  "pct_counts_hb", "pct_counts_in_top_50_genes", "leiden"})
                 QVERIFY2(obs.contains(column), column);
             QVERIFY(json_strings(r.value("var")).contains("highly_variable"));
             const QJsonObject obsm = r.value("obsm").toObject();
@@ -107,8 +107,8 @@ private slots:
         if (!QFile::exists(input)) QSKIP("Kang 2018 file not available");
         const QString out = path("kang.h5ad"), timings = path("kang.json");
         const QString cpu_timings = path("kang_cpu.json");
-        QCOMPARE(cli({"run", input, "-o", out, "--batch-key", "stim", "--threads", "2",
-                      "--timings", timings, "--cpu-timings", cpu_timings, "--quiet"}),
+        QCOMPARE(cli({"run", input, "-o", out, "--batch-key", "stim", "--threads", "2", "--timings",
+                      timings, "--cpu-timings", cpu_timings, "--quiet"}),
                  0);
         const QJsonObject r = check_output(input, out);
         QVERIFY(r.value("n_obs").toInt() > 1900);
@@ -125,9 +125,9 @@ private slots:
         }
         // Same seed and threads: identical layout and clusters.
         const QString again = path("kang_again.h5ad");
-        QCOMPARE(cli({"run", input, "-o", again, "--batch-key", "stim", "--threads", "2",
-                      "--quiet"}),
-                 0);
+        QCOMPARE(
+            cli({"run", input, "-o", again, "--batch-key", "stim", "--threads", "2", "--quiet"}),
+            0);
         const Cohort a = read_cohort(out.toStdString());
         const Cohort b = read_cohort(again.toStdString());
         QVERIFY(a.obsm.at("X_umap").values == b.obsm.at("X_umap").values);
@@ -137,8 +137,8 @@ private slots:
 
     void runSimulatedEndToEnd() {
         const QString sim = path("sim.h5ad"), out = path("sim_out.h5ad");
-        QCOMPARE(cli({"simulate", "--cells", "2500", "--genes", "2000", "--types", "6",
-                      "--batches", "2", "--batch-effect", "0.1", "--seed", "4", "-o", sim}),
+        QCOMPARE(cli({"simulate", "--cells", "2500", "--genes", "2000", "--types", "6", "--batches",
+                      "2", "--batch-effect", "0.1", "--seed", "4", "-o", sim}),
                  0);
         QCOMPARE(cli({"run", sim, "-o", out, "--batch-key", "batch", "--threads", "2",
                       "--umap-epochs", "150", "--quiet"}),
@@ -155,17 +155,15 @@ private slots:
         QTest::addColumn<QString>("mentions");
         const QString kang = test_support::shared_data(kKang);
         const QString out = path("bad.h5ad");
-        QTest::newRow("missing file") << QStringList{"run", path("nope.h5ad"), "-o", out}
-                                      << "nope.h5ad";
+        QTest::newRow("missing file")
+            << QStringList{"run", path("nope.h5ad"), "-o", out} << "nope.h5ad";
         QTest::newRow("negative resolution")
             << QStringList{"run", kang, "-o", out, "--resolution", "-1"} << "--resolution";
-        QTest::newRow("one neighbour") << QStringList{"run", kang, "-o", out, "--neighbors", "1"}
-                                       << "--neighbors";
+        QTest::newRow("one neighbour")
+            << QStringList{"run", kang, "-o", out, "--neighbors", "1"} << "--neighbors";
         QTest::newRow("four components")
-            << QStringList{"run", kang, "-o", out, "--umap-components", "4"}
-            << "--umap-components";
-        QTest::newRow("not a number") << QStringList{"run", kang, "-o", out, "--seed", "abc"}
-                                      << "";
+            << QStringList{"run", kang, "-o", out, "--umap-components", "4"} << "--umap-components";
+        QTest::newRow("not a number") << QStringList{"run", kang, "-o", out, "--seed", "abc"} << "";
         QTest::newRow("unknown batch key")
             << QStringList{"run", kang, "-o", out, "--batch-key", "no_such_column"}
             << "no_such_column";
@@ -217,7 +215,8 @@ private slots:
             QVERIFY2(fractions[i] >= fractions[i - 1] - 1e-12,
                      qPrintable(QString("%1 then %2").arg(fractions[i - 1]).arg(fractions[i])));
         QCOMPARE(fractions.back(), 1.0);
-        for (const char* step : {"qc", "filter", "normalize", "hvg", "pca", "knn", "umap", "leiden"})
+        for (const char* step :
+             {"qc", "filter", "normalize", "hvg", "pca", "knn", "umap", "leiden"})
             QVERIFY2(a.seconds.count(step), step);
 
         // The live layout does not change the result; same seed and threads, same output.

@@ -29,12 +29,12 @@ struct PipelineOptions {
     double target_sum = 1e4;   // normalize_total target
     int n_hvg = 2000;
     int n_pcs = 50;
-    int n_neighbors = 15;       // counting the cell itself, as scanpy
+    int n_neighbors = 15;  // counting the cell itself, as scanpy
     /// Exact kNN search up to this many kept cells, HNSW above (knn.hpp's default).
     int64_t knn_exact_max_cells = 150000;
     double min_dist = 0.5;
     int umap_components = 2;
-    int umap_epochs = 0;        // 0 = umap-learn's rule (500 up to 10k cells, else 200)
+    int umap_epochs = 0;  // 0 = umap-learn's rule (500 up to 10k cells, else 200)
     double resolution = 1.0;
     uint64_t seed = 0;
     RunControl control;  // threads, progress (fraction of the whole pipeline), cancel

@@ -11,7 +11,8 @@
 namespace transcura {
 
 KnnResults knn_graph(const DenseD& embedding, const KnnOptions& options) {
-    if (options.k < 1) throw InvalidArgument("kNN: k must be at least 1 (it counts the cell itself)");
+    if (options.k < 1)
+        throw InvalidArgument("kNN: k must be at least 1 (it counts the cell itself)");
     if (embedding.values.size() != static_cast<size_t>(embedding.n_rows * embedding.n_cols))
         throw InvalidArgument("kNN: embedding size does not match its shape");
     for (double v : embedding.values)
@@ -58,7 +59,8 @@ CsrMatrix knn_distance_matrix(const NeighborLists& neighbors, int64_t n_cells) {
         const int64_t* idx = neighbors.row_indices(i);
         const double* dist = neighbors.row_distances(i);
         for (int j = 0; j < neighbors.k; ++j)
-            if (idx[j] != i) row.push_back({static_cast<int32_t>(idx[j]), static_cast<float>(dist[j])});
+            if (idx[j] != i)
+                row.push_back({static_cast<int32_t>(idx[j]), static_cast<float>(dist[j])});
         std::sort(row.begin(), row.end());
         for (const auto& [column, value] : row) {
             m.indices.push_back(column);

@@ -13,8 +13,9 @@
 // Cells are grouped by a quick k-means so that a panel holds similar cells and a block of
 // queries scans its own cluster first; once its heaps are tight, a panel is finished only when
 // the squared distance over the 16 leading dimensions (a lower bound of the full one) lets some
-// pair beat its query's current k-th candidate. The order and the test change the speed only. Every query's answer depends on its own computation only: the result does not
-// depend on the number of threads.
+// pair beat its query's current k-th candidate. The order and the test change the speed only. Every
+// query's answer depends on its own computation only: the result does not depend on the number of
+// threads.
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -32,11 +33,11 @@
 namespace transcura {
 namespace {
 
-constexpr int kLanes = 16;             // reference cells per panel
-constexpr int kGroup = 8;              // queries per kernel call (the portable body takes 4)
-constexpr int64_t kQueryBlock = 64;    // queries per task (their heaps stay in cache)
-constexpr int64_t kPanelChunk = 32;    // panels scanned per pass (512 cells, ~100 KB at d = 50)
-constexpr int kMargin = 8;             // extra single-precision candidates re-measured exactly
+constexpr int kLanes = 16;           // reference cells per panel
+constexpr int kGroup = 8;            // queries per kernel call (the portable body takes 4)
+constexpr int64_t kQueryBlock = 64;  // queries per task (their heaps stay in cache)
+constexpr int64_t kPanelChunk = 32;  // panels scanned per pass (512 cells, ~100 KB at d = 50)
+constexpr int kMargin = 8;           // extra single-precision candidates re-measured exactly
 
 typedef float Vec __attribute__((vector_size(kLanes * sizeof(float))));
 
@@ -45,11 +46,11 @@ typedef float Vec __attribute__((vector_size(kLanes * sizeof(float))));
 struct Panels {
     int64_t n_panels = 0;
     int64_t d = 0;
-    int64_t split = 0;                // leading dimensions of the partial-distance test
-    float slack = 0.0f;               // bound on the single-precision error of a squared distance
-    std::vector<float> values;        // n_panels * d * kLanes
-    std::vector<float> norms;         // n_panels * kLanes: |y|^2
-    std::vector<float> partial_norms; // n_panels * kLanes: |y_{0..split}|^2
+    int64_t split = 0;                 // leading dimensions of the partial-distance test
+    float slack = 0.0f;                // bound on the single-precision error of a squared distance
+    std::vector<float> values;         // n_panels * d * kLanes
+    std::vector<float> norms;          // n_panels * kLanes: |y|^2
+    std::vector<float> partial_norms;  // n_panels * kLanes: |y_{0..split}|^2
 };
 
 /// Bounded max-heap of (key, cell) keeping the `capacity` smallest keys.
@@ -115,7 +116,8 @@ __attribute__((always_inline)) inline void scan_body(const float* queries, const
             if (!(lane_min(keys[g]) < best[g].threshold)) continue;
             // Below an infinite threshold (heap not full yet) only the padding lanes fail.
             for (int lane = 0; lane < kLanes; ++lane)
-                if (keys[g][lane] < best[g].threshold) best[g].offer(keys[g][lane], p * kLanes + lane);
+                if (keys[g][lane] < best[g].threshold)
+                    best[g].offer(keys[g][lane], p * kLanes + lane);
         }
     }
 }
@@ -142,9 +144,9 @@ __attribute__((target("avx512f"))) void scan_avx512(const float* queries, const 
             const __m512 partial = _mm512_loadu_ps(panels.partial_norms.data() + p * kLanes);
             __mmask16 needed = 0;
             for (int g = 0; g < kGroup; ++g) {
-                const __m512 d2 = _mm512_fmadd_ps(
-                    _mm512_set1_ps(-2.0f), sums[g],
-                    _mm512_add_ps(partial, _mm512_set1_ps(best[g].query_partial)));
+                const __m512 d2 =
+                    _mm512_fmadd_ps(_mm512_set1_ps(-2.0f), sums[g],
+                                    _mm512_add_ps(partial, _mm512_set1_ps(best[g].query_partial)));
                 const float bound = best[g].threshold + best[g].query_norm + panels.slack;
                 needed |= _mm512_cmp_ps_mask(d2, _mm512_set1_ps(bound), _CMP_LT_OQ);
             }
@@ -172,8 +174,8 @@ __attribute__((target("avx512f"))) void scan_avx512(const float* queries, const 
         }
     }
 }
-__attribute__((target("avx2,fma"))) void scan_avx2(const float* q, const Panels& panels,
-                                                   int64_t p0, int64_t p1, Best* best) {
+__attribute__((target("avx2,fma"))) void scan_avx2(const float* q, const Panels& panels, int64_t p0,
+                                                   int64_t p1, Best* best) {
     scan_body(q, panels, p0, p1, best);
     scan_body(q + 4 * panels.d, panels, p0, p1, best + 4);
 }
@@ -343,11 +345,13 @@ NeighborLists exact_neighbors(const DenseD& embedding, int k, const RunControl& 
         }
         // Start at the block's own panels (its cluster), so the thresholds are tight before
         // the far panels come, then wrap around.
-        const int64_t home = std::min<int64_t>(position_of[row_cell(0)] / kLanes / kPanelChunk * kPanelChunk,
-                                               (panels.n_panels - 1) / kPanelChunk * kPanelChunk);
+        const int64_t home =
+            std::min<int64_t>(position_of[row_cell(0)] / kLanes / kPanelChunk * kPanelChunk,
+                              (panels.n_panels - 1) / kPanelChunk * kPanelChunk);
         for (int64_t offset = 0; offset < panels.n_panels; offset += kPanelChunk) {
             int64_t p0 = home + offset;
-            if (p0 >= panels.n_panels) p0 -= (panels.n_panels + kPanelChunk - 1) / kPanelChunk * kPanelChunk;
+            if (p0 >= panels.n_panels)
+                p0 -= (panels.n_panels + kPanelChunk - 1) / kPanelChunk * kPanelChunk;
             const int64_t p1 = std::min(panels.n_panels, p0 + kPanelChunk);
             for (int64_t g = 0; g < groups; ++g)
                 scan(block.data() + g * kGroup * d, panels, p0, p1, best.data() + g * kGroup);

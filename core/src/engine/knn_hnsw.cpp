@@ -30,8 +30,8 @@ namespace {
 
 using Index = hnswlib::HierarchicalNSW<float>;
 using Id = hnswlib::tableint;
-using Candidates =
-    std::priority_queue<std::pair<float, Id>, std::vector<std::pair<float, Id>>, Index::CompareByFirst>;
+using Candidates = std::priority_queue<std::pair<float, Id>, std::vector<std::pair<float, Id>>,
+                                       Index::CompareByFirst>;
 
 constexpr int64_t kSequentialPoints = 1024;  // inserted one by one, as hnswlib does
 constexpr int64_t kBatchDivisor = 32;        // batch = index size / 32 ...
@@ -64,8 +64,8 @@ __attribute__((always_inline)) inline float l2_body(const void* a, const void* b
     typedef float Vec4 __attribute__((vector_size(4 * sizeof(float))));
     const Vec8 s8 = __builtin_shufflevector(sum, sum, 0, 1, 2, 3, 4, 5, 6, 7) +
                     __builtin_shufflevector(sum, sum, 8, 9, 10, 11, 12, 13, 14, 15);
-    const Vec4 s4 = __builtin_shufflevector(s8, s8, 0, 1, 2, 3) +
-                    __builtin_shufflevector(s8, s8, 4, 5, 6, 7);
+    const Vec4 s4 =
+        __builtin_shufflevector(s8, s8, 0, 1, 2, 3) + __builtin_shufflevector(s8, s8, 4, 5, 6, 7);
     return (s4[0] + s4[2]) + (s4[1] + s4[3]);
 }
 
@@ -75,7 +75,9 @@ __attribute__((target("avx512f"))) float l2_avx512(const void* a, const void* b,
 __attribute__((target("avx2"))) float l2_avx2(const void* a, const void* b, const void* p) {
     return l2_body(a, b, p);
 }
-float l2_baseline(const void* a, const void* b, const void* p) { return l2_body(a, b, p); }
+float l2_baseline(const void* a, const void* b, const void* p) {
+    return l2_body(a, b, p);
+}
 
 class PaddedL2Space : public hnswlib::SpaceInterface<float> {
 public:
@@ -129,12 +131,11 @@ public:
         if (!was_empty) {
             const Id entry = index_.enterpoint_node_;
             const int top_level = index_.maxlevel_;
-            engine::for_chunks(engine::make_chunks(count, 8, 1024), control,
-                               [&](int64_t, int64_t b, int64_t e) {
-                                   for (int64_t q = b; q < e; ++q)
-                                       chosen[q] = link_new_point(first_id + static_cast<Id>(q),
-                                                                  entry, top_level);
-                               });
+            engine::for_chunks(
+                engine::make_chunks(count, 8, 1024), control, [&](int64_t, int64_t b, int64_t e) {
+                    for (int64_t q = b; q < e; ++q)
+                        chosen[q] = link_new_point(first_id + static_cast<Id>(q), entry, top_level);
+                });
         }
 
         // Phase B: reverse links, grouped by receiver.
@@ -142,8 +143,8 @@ public:
         for (int64_t q = 0; q < count; ++q)
             for (size_t level = 0; level < chosen[q].size(); ++level)
                 for (Id receiver : chosen[q][level])
-                    requests.push_back({static_cast<int>(level), receiver,
-                                        first_id + static_cast<Id>(q)});
+                    requests.push_back(
+                        {static_cast<int>(level), receiver, first_id + static_cast<Id>(q)});
         std::sort(requests.begin(), requests.end());
         std::vector<size_t> group_starts;
         for (size_t r = 0; r < requests.size(); ++r)
@@ -176,9 +177,9 @@ private:
         const auto label = static_cast<hnswlib::labeltype>(cell);
         index_.label_lookup_[label] = id;
         index_.element_levels_[id] = level;
-        std::memset(index_.data_level0_memory_ + id * index_.size_data_per_element_ +
-                        index_.offsetLevel0_,
-                    0, index_.size_data_per_element_);
+        std::memset(
+            index_.data_level0_memory_ + id * index_.size_data_per_element_ + index_.offsetLevel0_,
+            0, index_.size_data_per_element_);
         std::memcpy(index_.getExternalLabeLp(id), &label, sizeof(label));
         std::memcpy(index_.getDataByInternalId(id), points_.data() + cell * dim_,
                     index_.data_size_);
@@ -383,8 +384,10 @@ NeighborLists hnsw_knn(const DenseD& embedding, const KnnOptions& options) {
                 return a < c;
             });
             for (int j = 0; j < kk && j < static_cast<int>(found.size()); ++j) {
-                result.indices[static_cast<size_t>(i * kk + j)] = found[static_cast<size_t>(j)].second;
-                result.distances[static_cast<size_t>(i * kk + j)] = found[static_cast<size_t>(j)].first;
+                result.indices[static_cast<size_t>(i * kk + j)] =
+                    found[static_cast<size_t>(j)].second;
+                result.distances[static_cast<size_t>(i * kk + j)] =
+                    found[static_cast<size_t>(j)].first;
             }
         }
     });

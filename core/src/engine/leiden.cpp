@@ -178,9 +178,9 @@ LeidenResults leiden(const CsrMatrix& g, const LeidenOptions& options) {
     int passes = 0;
     const int wanted = options.n_iterations < 0 ? kMaxPasses : options.n_iterations;
     while (m > 0 && passes < wanted) {
-        check(igraph_community_leiden(&graph, &edge_weights.v, &node_weights.v, gamma,
-                                      options.beta, /*start=*/passes > 0, /*n_iterations=*/1,
-                                      &membership.v, &n_clusters, &quality),
+        check(igraph_community_leiden(&graph, &edge_weights.v, &node_weights.v, gamma, options.beta,
+                                      /*start=*/passes > 0, /*n_iterations=*/1, &membership.v,
+                                      &n_clusters, &quality),
               "igraph_community_leiden");
         ++passes;
         for (int64_t i = 0; i < n; ++i) current[i] = VECTOR(membership.v)[i];
@@ -193,8 +193,8 @@ LeidenResults leiden(const CsrMatrix& g, const LeidenOptions& options) {
     }
     if (m > 0 && passes == 0) {
         // n_iterations == 0: the singletons, as igraph returns them; quality still computed.
-        check(igraph_community_leiden(&graph, &edge_weights.v, &node_weights.v, gamma,
-                                      options.beta, true, 0, &membership.v, &n_clusters, &quality),
+        check(igraph_community_leiden(&graph, &edge_weights.v, &node_weights.v, gamma, options.beta,
+                                      true, 0, &membership.v, &n_clusters, &quality),
               "igraph_community_leiden");
     }
     results.membership = by_size(previous, &results.n_clusters);
@@ -228,7 +228,9 @@ double adjusted_rand_index(const std::vector<int32_t>& a, const std::vector<int3
         ++rows[ca[i]];
         ++cols[cb[i]];
     }
-    auto pairs = [](int64_t x) { return 0.5 * static_cast<double>(x) * static_cast<double>(x - 1); };
+    auto pairs = [](int64_t x) {
+        return 0.5 * static_cast<double>(x) * static_cast<double>(x - 1);
+    };
     double index = 0, sum_rows = 0, sum_cols = 0;
     for (int64_t v : table) index += pairs(v);
     for (int64_t v : rows) sum_rows += pairs(v);

@@ -36,8 +36,8 @@ struct DiagnosticsOptions {
     SilhouetteOptions silhouette;      // max_cells (default 20000), seed (control unused)
     int graph_neighbors = 15;          // graph connectivity, counting the cell itself
     std::vector<double> pc_variances;  // PCR weights; empty = column variances
-    /// Neighbours are exact up to this many cells, HNSW (M 16, ef_construction 100, ef k + 20,
-    /// built on one thread in cell order, seeded) above.
+    /// Neighbours are exact up to this many cells, HNSW (the engine's, M 16, ef_construction
+    /// 100, ef_search max(60, k + 45), deterministic for the seed) above.
     int64_t exact_max_cells = 20000;
     uint64_t seed = 0;  // HNSW index
     RunControl control;

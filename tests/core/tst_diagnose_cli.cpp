@@ -225,6 +225,32 @@ private slots:
         QCOMPARE(cli({kang_, "--batch-key", "stim", "--bogus"}).exit_code, 2);
     }
 
+    void leidenClustersAreTheDefaultLabels() {
+        // No X_pca and no --label-key: the pipeline runs and its Leiden clusters label cLISI,
+        // label ASW, graph connectivity and the composition table.
+        SimulateOptions sim;
+        sim.n_cells = 1500;
+        sim.n_genes = 1500;
+        sim.n_types = 4;
+        sim.n_batches = 2;
+        sim.batch_effect = 0.05;
+        sim.seed = 11;
+        const QString input = path("leiden_input.h5ad");
+        write_cohort(simulate_cohort(sim).cohort, input.toStdString(), Format::H5ad);
+        const QString json_path = path("leiden.json");
+        const test_support::ProcessResult r =
+            cli({input, "--batch-key", "batch", "--json", json_path, "--threads", "2", "--quiet"});
+        QVERIFY2(r.exit_code == 0, r.err.constData());
+        const nlohmann::json json = read_json(json_path);
+        QVERIFY(json.contains("X_pca"));
+        const nlohmann::json& e = json["X_pca"];
+        QCOMPARE(e["label_key"].get<std::string>(), std::string("leiden"));
+        QVERIFY(e["n_labels"].get<int>() >= 2);
+        QVERIFY(e["clisi_median"].is_number() && e["asw_label"].is_number() &&
+                e["graph_connectivity"].is_number());
+        QCOMPARE(e["composition"]["clusters"].size(), size_t(e["n_labels"].get<int>()));
+    }
+
     void doseResponseThroughTheCli() {
         // tst_kbet_pcr checks the metrics on PCs made in-process; here the whole path: a
         // simulated h5ad without X_pca, so diagnose runs the standard pipeline first. Effect 0,

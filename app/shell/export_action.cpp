@@ -257,16 +257,8 @@ void ExportAction::exportFinished() {
 
 ExportPlan ExportAction::planExport(std::shared_ptr<const Cohort> cohort, const Recipe& recipe,
                                     const ExportOptions& options, const InputDescription& input) {
-    if (options.add_qc_columns || !missing_qc_columns(recipe, *cohort, options.recipe.qc).empty()) {
-        check_recipe(recipe, *cohort, options.recipe.qc);
-        const std::string batch_key =
-            options.recipe.batch_key.empty() ? options.batch_key : options.recipe.batch_key;
-        if (!batch_key.empty() && !cohort->obs.contains(batch_key))
-            throw InvalidArgument("batch key '" + batch_key + "' is not an obs column");
-        auto copy = std::make_shared<Cohort>(*cohort);
-        add_missing_qc_columns(*copy, options.recipe.qc, batch_key);
-        cohort = std::move(copy);
-    }
+    // Core's plan_export prepares the QC columns exactly as export_file (the CLI) does, so the
+    // dialog and `transcura-cli export` write the same bytes (tests/core/tst_export.cpp).
     return plan_export(std::move(cohort), recipe, options, input);
 }
 

@@ -58,8 +58,8 @@ public:
     bool isExporting() const { return exporting_; }
     const std::optional<ExportResults>& lastResults() const { return last_; }
 
-    /// As transcura-cli export after reading the file: the QC columns a recipe needs (or all,
-    /// with add_qc_columns) are added to a copy of the cohort before planning.
+    /// As transcura-cli export after reading the file (core's plan_export adds the QC columns a
+    /// recipe needs, or all with add_qc_columns, the way export_file does).
     static ExportPlan planExport(std::shared_ptr<const Cohort> cohort, const Recipe& recipe,
                                  const ExportOptions& options, const InputDescription& input);
     /// The preview shown for a plan (warnings from the splits and the leakage report).

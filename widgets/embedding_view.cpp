@@ -333,6 +333,13 @@ void EmbeddingView::setDecimationThreshold(int64_t points) {
     markGeometryDirty();
 }
 
+void EmbeddingView::setPointBudget(int64_t points) {
+    points = std::max<int64_t>(points, 0);
+    if (points == point_budget_) return;
+    point_budget_ = points;
+    markGeometryDirty();
+}
+
 int64_t EmbeddingView::drawnPoints() const {
     return scene_.layerSize(EmbeddingScene::Base) + scene_.layerSize(EmbeddingScene::Highlight);
 }
@@ -360,7 +367,16 @@ void EmbeddingView::prepareDrawLists() {
             }
             return ids;
         };
-        base_ids_ = choose(nullptr);
+        if (point_budget_ > 0 && n_ > point_budget_) {
+            // An even stride keeps every region's share of the points (a thinned picture).
+            const int64_t stride = (n_ + point_budget_ - 1) / point_budget_;
+            std::vector<int64_t> strided;
+            strided.reserve(static_cast<size_t>(n_ / stride + 1));
+            for (int64_t i = 0; i < n_; i += stride) strided.push_back(i);
+            base_ids_ = choose(&strided);
+        } else {
+            base_ids_ = choose(nullptr);
+        }
         top_ids_ = selection_.empty() ? std::vector<int64_t>{} : choose(&selection_);
         scene_.setLayer(EmbeddingScene::Base, xyz_.data(), rgba_.data(), base_ids_);
         scene_.setLayer(EmbeddingScene::Highlight, xyz_.data(), rgba_.data(), top_ids_);

@@ -111,6 +111,11 @@ public:
     void setDecimationThreshold(int64_t points);
     /// Points drawn in the last frame (base + highlight layers).
     int64_t drawnPoints() const;
+    /// At most about this many points are considered per frame (an even stride through the
+    /// points, then the screen decimation); 0: all. The live UMAP uses it so that one frame
+    /// stays short on software OpenGL; the final layout is drawn with no budget.
+    void setPointBudget(int64_t points);
+    int64_t pointBudget() const { return point_budget_; }
 
 signals:
     /// The user drew a lasso or box (or pressed Escape): the resulting selection, already
@@ -162,6 +167,7 @@ private:
     bool interactive_ = false;  // coarser decimation while the camera moves
     QTimer refine_timer_;
     int64_t decimate_above_ = 150000;
+    int64_t point_budget_ = 0;
     int dims_ = 2;
     // colouring
     QString color_title_;

@@ -5,6 +5,7 @@
 
 #include <QLineEdit>
 #include <QSettings>
+#include <QtConcurrent/QtConcurrentRun>
 
 #include "embedding_toolbar.hpp"
 #include "embedding_view.hpp"
@@ -73,9 +74,8 @@ EmbeddingController::EmbeddingController(EmbeddingView* view, widgets::Embedding
         settings.value(QStringLiteral("embedding/pointSize"), view_->pointSize()).toDouble());
     view_->setOpacity(
         settings.value(QStringLiteral("embedding/opacity"), view_->opacity()).toDouble());
-    connect(toolbar_, &widgets::EmbeddingToolbar::pointSizeChanged, this, [](double size) {
-        QSettings().setValue(QStringLiteral("embedding/pointSize"), size);
-    });
+    connect(toolbar_, &widgets::EmbeddingToolbar::pointSizeChanged, this,
+            [](double size) { QSettings().setValue(QStringLiteral("embedding/pointSize"), size); });
     connect(toolbar_, &widgets::EmbeddingToolbar::opacityChanged, this, [](double opacity) {
         QSettings().setValue(QStringLiteral("embedding/opacity"), opacity);
     });
@@ -89,6 +89,16 @@ EmbeddingController::EmbeddingController(EmbeddingView* view, widgets::Embedding
     });
     toolbar_->setPointSize(view_->pointSize());
     toolbar_->setOpacity(view_->opacity());
+    live_timer_.setSingleShot(true);
+    connect(&live_timer_, &QTimer::timeout, this, [this] {
+        if (!pending_live_ || !live_) return;
+        LiveFrame frame = std::move(*pending_live_);
+        pending_live_.reset();
+        showLiveLayout(std::move(frame.layout), frame.epoch, frame.n_epochs);
+    });
+    connect(&gene_watcher_, &QFutureWatcher<GeneColumn>::finished, this, [this] {
+        if (gene_watcher_.future().resultCount() > 0) showGeneColors(gene_watcher_.result());
+    });
     view_->setTooltipProvider([this](int64_t cell) { return tooltip(cell); });
 }
 
@@ -125,8 +135,14 @@ QStringList EmbeddingController::embeddingKeys(const Cohort& cohort) {
 void EmbeddingController::setCohort(std::shared_ptr<const Cohort> cohort) {
     cohort_ = std::move(cohort);
     live_ = false;
+    live_clock_.invalidate();
+    live_timer_.stop();
+    pending_live_.reset();
+    view_->setPointBudget(0);  // the final layout is drawn in full
     embedding_.clear();
     gene_.clear();
+    gene_requested_.clear();
+    gene_pending_ = false;
     custom_.reset();
     extra_embeddings_.clear();
     if (!cohort_) {
@@ -198,6 +214,9 @@ bool EmbeddingController::showEmbedding(const QString& key, int x, int y, int z)
     if (x < 0 || x >= columns || y < 0 || y >= columns || z >= columns) return false;
     const std::vector<int64_t> selection = view_->selection();
     live_ = false;
+    live_timer_.stop();
+    pending_live_.reset();
+    view_->setPointBudget(0);
     embedding_ = key;
     x_ = x;
     y_ = y;
@@ -233,8 +252,7 @@ void EmbeddingController::colorByValues(const QString& title, std::vector<float>
 }
 
 void EmbeddingController::colorByCategories(const QString& title, std::vector<int32_t> codes,
-                                            const QStringList& names,
-                                            std::vector<QColor> palette) {
+                                            const QStringList& names, std::vector<QColor> palette) {
     CustomColors colors;
     colors.title = title;
     colors.codes = std::move(codes);
@@ -260,6 +278,8 @@ void EmbeddingController::colorByColumn(const QString& column) {
     column_ = column;
     gene_.clear();
     gene_values_.clear();
+    gene_requested_.clear();
+    gene_pending_ = false;
     custom_.reset();
     toolbar_->showColumn(column);
     if (!cohort_ || view_->pointCount() != cohort_->n_obs()) return;
@@ -319,27 +339,99 @@ std::vector<float> EmbeddingController::geneValues(const Cohort& cohort, const Q
     return values;
 }
 
+namespace {
+
+/// The matrix geneValues() reads a gene from (raw when it has the gene), or null.
+const Matrix* gene_matrix(const Cohort& cohort, const QString& gene) {
+    if (cohort.raw && cohort.raw->X.n_rows() == cohort.n_obs() &&
+        find_gene(cohort.raw->var_names, gene) >= 0)
+        return &cohort.raw->X;
+    return cohort.X && find_gene(cohort.var_names, gene) >= 0 ? &*cohort.X : nullptr;
+}
+
+}  // namespace
+
 bool EmbeddingController::colorByGene(const QString& gene) {
     if (!cohort_) return false;
-    QString description;
-    std::vector<float> values = geneValues(*cohort_, gene, &description);
-    if (values.empty()) {
+    const Matrix* matrix = gene_matrix(*cohort_, gene);
+    if (!matrix) {
         emit statusMessage(tr("No gene named \u201c%1\u201d in this cohort").arg(gene));
         return false;
     }
     gene_ = gene;
     custom_.reset();
     toolbar_->showGene(gene);
-    if (view_->pointCount() == static_cast<int64_t>(values.size()))
-        view_->setContinuous(description, values, NAN, NAN, widgets::ColorMapKind::Expression);
-    gene_values_ = std::move(values);
+    gene_requested_ = gene;
+    const int64_t stored = matrix->is_sparse() ? static_cast<int64_t>(matrix->sparse().data.size())
+                                               : matrix->n_rows() * matrix->n_cols();
+    if (stored <= background_gene_above_) {
+        GeneColumn column;
+        column.cohort = cohort_.get();
+        column.gene = gene;
+        column.values = geneValues(*cohort_, gene, &column.description);
+        showGeneColors(std::move(column));
+        return true;
+    }
+    // Reading one column of a large CSR matrix touches every row (~0.1 s per million cells):
+    // a worker does it and the colours follow; the cohort is immutable and kept alive by the
+    // copy of the pointer.
+    gene_pending_ = true;
+    gene_values_.clear();
+    gene_watcher_.setFuture(QtConcurrent::run([cohort = cohort_, gene] {
+        GeneColumn column;
+        column.cohort = cohort.get();
+        column.gene = gene;
+        column.values = geneValues(*cohort, gene, &column.description);
+        return column;
+    }));
     return true;
+}
+
+void EmbeddingController::showGeneColors(GeneColumn column) {
+    // Superseded by another gene, colouring or cohort meanwhile: dropped.
+    if (column.gene != gene_requested_ || column.cohort != cohort_.get()) return;
+    gene_pending_ = false;
+    const QString gene = column.gene;
+    if (gene != gene_ || custom_ || !cohort_ ||
+        column.values.size() != static_cast<size_t>(cohort_->n_obs()))
+        return;
+    if (view_->pointCount() == static_cast<int64_t>(column.values.size()))
+        view_->setContinuous(column.description, column.values, NAN, NAN,
+                             widgets::ColorMapKind::Expression);
+    gene_values_ = std::move(column.values);
+    emit geneColored(gene);
 }
 
 void EmbeddingController::showLiveLayout(std::shared_ptr<const DenseD> layout, int epoch,
                                          int n_epochs) {
     if (!layout || layout->n_cols < 2) return;
-    if (live_ && layout->n_rows == view_->pointCount()) {
+    // Software OpenGL pays per point drawn, and a frame blocks the GUI thread: the live layout
+    // draws a thinned point set whose size follows the measured render time (aiming at
+    // kLiveRenderTargetMs a frame), and frames come no closer than kLiveMinIntervalMs or four
+    // render times, so the window keeps most of its time for the user.
+    constexpr double kLiveRenderTargetMs = 25, kLiveMinIntervalMs = 100;
+    constexpr int64_t kLiveMinBudget = 4000, kLiveMaxBudget = 200000;
+    const bool continuing = live_ && layout->n_rows == view_->pointCount();
+    if (live_budgeting_ && continuing && live_clock_.isValid() && epoch < n_epochs) {
+        const double wait = std::max(kLiveMinIntervalMs, 4 * view_->lastRenderMs()) -
+                            static_cast<double>(live_clock_.elapsed());
+        if (wait > 0) {
+            // Too soon: shown when the interval is over (or replaced by a later epoch).
+            pending_live_ = LiveFrame{std::move(layout), epoch, n_epochs};
+            if (!live_timer_.isActive()) live_timer_.start(static_cast<int>(std::ceil(wait)));
+            return;
+        }
+    }
+    live_timer_.stop();
+    pending_live_.reset();
+    if (continuing && view_->lastRenderMs() > 0) {
+        const double scale = std::clamp(kLiveRenderTargetMs / view_->lastRenderMs(), 0.5, 1.5);
+        live_budget_ =
+            std::clamp(static_cast<int64_t>(live_budget_ * scale), kLiveMinBudget, kLiveMaxBudget);
+    }
+    live_clock_.start();
+    view_->setPointBudget(live_budgeting_ ? live_budget_ : 0);
+    if (continuing) {
         view_->updatePositions(*layout, epoch < n_epochs / 10);
     } else {
         // The pipeline may have dropped cells: the live layout is shown on its own until the
@@ -397,10 +489,10 @@ QString EmbeddingController::tooltip(int64_t cell) const {
                 custom_->codes[i] >= 0 ? custom_->names.value(custom_->codes[i]).toHtmlEscaped()
                                        : tr("n/a"));
         else if (i < custom_->values.size())
-            lines << QStringLiteral("%1: %2").arg(custom_->title.toHtmlEscaped(),
-                                                   std::isnan(custom_->values[i])
-                                                       ? tr("n/a")
-                                                       : QString::number(custom_->values[i], 'g', 4));
+            lines << QStringLiteral("%1: %2").arg(
+                custom_->title.toHtmlEscaped(), std::isnan(custom_->values[i])
+                                                    ? tr("n/a")
+                                                    : QString::number(custom_->values[i], 'g', 4));
     }
     if (!gene_.isEmpty() && static_cast<size_t>(cell) < gene_values_.size())
         lines << QStringLiteral("%1: %2")

@@ -9,9 +9,12 @@
 
 #include <QAction>
 #include <QColor>
+#include <QElapsedTimer>
+#include <QFutureWatcher>
 #include <QObject>
 #include <QString>
 #include <QStringList>
+#include <QTimer>
 
 #include "color_maps.hpp"
 #include "transcura/cohort.hpp"
@@ -34,8 +37,15 @@ public:
     bool showEmbedding(const QString& key, int x = 0, int y = 1, int z = -1);
     /// "" colours all cells the same.
     void colorByColumn(const QString& column);
-    /// Expression of a gene (raw when present); false when the cohort has no such gene.
+    /// Expression of a gene (raw when present); false when the cohort has no such gene. On a
+    /// large matrix the gene's column is read off the GUI thread: the colours then follow
+    /// (geneColorPending() until geneColored is emitted).
     bool colorByGene(const QString& gene);
+    bool geneColorPending() const { return gene_pending_; }
+    /// Matrices with more stored values than this read a gene's column in the background.
+    void setBackgroundGeneThreshold(int64_t stored_values) {
+        background_gene_above_ = stored_values;
+    }
     /// Per-cell values computed elsewhere (e.g. a batch metric's per-cell score), one per cohort
     /// cell; kept when the embedding changes, until another colouring is chosen.
     void colorByValues(const QString& title, std::vector<float> values,
@@ -57,6 +67,9 @@ public:
     /// Ctrl+F: puts the cursor in the toolbar's gene search box.
     QAction* findGeneAction() const { return find_gene_; }
     void showLiveLayout(std::shared_ptr<const DenseD> layout, int epoch, int n_epochs);
+    /// Off: every live frame is drawn in full as it arrives (the behaviour before the budget;
+    /// for benchmarks).
+    void setLiveFrameBudgeting(bool on) { live_budgeting_ = on; }
     /// Whether the view shows a live layout instead of the cohort's embedding.
     bool showingLiveLayout() const { return live_; }
     /// After a cancelled or failed run: back to the cohort's own embedding.
@@ -77,11 +90,13 @@ public:
 
 signals:
     void statusMessage(const QString& text);
+    /// The colours of colorByGene() are shown.
+    void geneColored(const QString& gene);
 
 private:
     struct CustomColors {
         QString title;
-        std::vector<float> values;  // continuous, or
+        std::vector<float> values;   // continuous, or
         std::vector<int32_t> codes;  // categorical
         QStringList names;
         std::vector<QColor> palette;
@@ -104,6 +119,30 @@ private:
     std::map<QString, std::shared_ptr<const DenseD>> extra_embeddings_;
     QAction* find_gene_ = nullptr;
     bool live_ = false;
+    // Live layout frames: points drawn per frame, adapted to the measured render time, and
+    // when the last frame was shown (frames arriving sooner are dropped).
+    bool live_budgeting_ = true;
+    int64_t live_budget_ = 30000;
+    QElapsedTimer live_clock_;
+    // A frame that came too soon waits here (only the latest) for live_timer_.
+    struct LiveFrame {
+        std::shared_ptr<const DenseD> layout;
+        int epoch = 0, n_epochs = 0;
+    };
+    std::optional<LiveFrame> pending_live_;
+    QTimer live_timer_;
+    // Gene columns read in the background (large matrices); a newer request supersedes.
+    struct GeneColumn {
+        const Cohort* cohort = nullptr;  // read from (compared, never dereferenced)
+        QString gene;
+        std::vector<float> values;
+        QString description;
+    };
+    void showGeneColors(GeneColumn column);
+    QFutureWatcher<GeneColumn> gene_watcher_;
+    QString gene_requested_;
+    bool gene_pending_ = false;
+    int64_t background_gene_above_ = 4000000;
 };
 
 }  // namespace transcura::shell

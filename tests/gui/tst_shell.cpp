@@ -285,13 +285,61 @@ private slots:
         auto next = std::make_shared<DenseD>(*layout);
         for (double& v : next->values) v *= 0.5;
         window_->embedding()->showLiveLayout(next, 50, 200);
-        QCOMPARE(view->coordinates()[3 * 7], float((*next)(7, 0)));
+        // Live frames come at most every ~100 ms: this one may be shown a moment later.
+        QTRY_COMPARE(view->coordinates()[3 * 7], float((*next)(7, 0)));
         QVERIFY(!view->grabFramebuffer().isNull());
         // A cancelled run goes back to the cohort's own embedding.
         emit window_->controller()->cancelled();
         QCOMPARE(view->pointCount(), int64_t(700));
         QCOMPARE(view->coordinates()[3 * 5], float(umap(5, 0)));
         QCOMPARE(window_->embedding()->colorColumn(), QStringLiteral("louvain"));
+    }
+
+    void readsAGeneInTheBackgroundOnLargeMatrices() {
+        QVERIFY(open_through_menu(*window_, pbmc()));
+        auto* embedding = window_->embedding();
+        auto* view = window_->embeddingView();
+        // The synchronous path's colours are the reference.
+        QVERIFY(embedding->colorByGene(QStringLiteral("CD79A")));
+        QVERIFY(!embedding->geneColorPending());
+        std::vector<QColor> expected;
+        for (int64_t i = 0; i < view->pointCount(); ++i) expected.push_back(view->pointColor(i));
+        embedding->colorByColumn(QStringLiteral("louvain"));
+        embedding->setBackgroundGeneThreshold(0);  // every matrix counts as large
+        QSignalSpy colored(embedding, &shell::EmbeddingController::geneColored);
+        QVERIFY(embedding->colorByGene(QStringLiteral("CD79A")));
+        QCOMPARE(embedding->colorGene(), QStringLiteral("CD79A"));
+        QTRY_COMPARE(colored.count(), 1);
+        QVERIFY(!embedding->geneColorPending());
+        QVERIFY(view->colorTitle().contains(QStringLiteral("CD79A")));
+        for (int64_t i = 0; i < view->pointCount(); ++i)
+            QCOMPARE(view->pointColor(i), expected[static_cast<size_t>(i)]);
+        QVERIFY(!embedding->colorByGene(QStringLiteral("NO_SUCH_GENE")));
+        // A column chosen while the gene is read wins: the late gene colours are dropped.
+        QVERIFY(embedding->colorByGene(QStringLiteral("CD79A")));
+        embedding->colorByColumn(QStringLiteral("louvain"));
+        QTest::qWait(300);
+        QCOMPARE(colored.count(), 1);
+        QCOMPARE(view->colorTitle(), QStringLiteral("louvain"));
+    }
+
+    void drawsALiveLayoutWithinItsPointBudget() {
+        QVERIFY(open_through_menu(*window_, pbmc()));
+        auto* view = window_->embeddingView();
+        auto layout = std::make_shared<DenseD>(600, 2);
+        for (int64_t i = 0; i < 600; ++i) {
+            (*layout)(i, 0) = std::cos(i * 0.1) * i;
+            (*layout)(i, 1) = std::sin(i * 0.1) * i;
+        }
+        window_->embedding()->showLiveLayout(layout, 10, 200);
+        view->setPointBudget(100);  // as the controller does when frames render slowly
+        QVERIFY(!view->grabFramebuffer().isNull());
+        QVERIFY(view->drawnPoints() > 0 && view->drawnPoints() <= 100);
+        // The final layout (the cohort) is drawn in full.
+        emit window_->controller()->cancelled();
+        QCOMPARE(view->pointBudget(), int64_t(0));
+        QVERIFY(!view->grabFramebuffer().isNull());
+        QCOMPARE(view->drawnPoints(), int64_t(700));
     }
 
     void dropsAFileOnTheWindow() {

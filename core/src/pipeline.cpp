@@ -56,16 +56,7 @@ private:
 
 /// Progress of a step mapped onto [begin, end) of the whole pipeline; same threads and cancel.
 RunControl step_control(const RunControl& parent, double begin, double end) {
-    RunControl control;
-    control.num_threads = parent.num_threads;
-    control.cancel = parent.cancel;
-    if (parent.progress) {
-        auto progress = parent.progress;
-        control.progress = [progress, begin, end](double fraction, const std::string& what) {
-            progress(begin + (end - begin) * std::clamp(fraction, 0.0, 1.0), what);
-        };
-    }
-    return control;
+    return parent.part(begin, end);
 }
 
 /// Rows of a CSR (parallel copy), or of a dense matrix.

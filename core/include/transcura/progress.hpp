@@ -1,5 +1,6 @@
 #pragma once
 // Progress reporting and cancellation shared by every long-running step.
+#include <algorithm>
 #include <atomic>
 #include <functional>
 #include <string>
@@ -44,6 +45,20 @@ struct RunControl {
     }
     void check() const {
         if (cancel) cancel->throw_if_cancelled();
+    }
+    /// The same threads and cancel token, with progress of a part mapped onto [begin, end) of
+    /// this control's range (for a step inside a longer call).
+    RunControl part(double begin, double end) const {
+        RunControl sub;
+        sub.num_threads = num_threads;
+        sub.cancel = cancel;
+        if (progress) {
+            sub.progress = [parent = progress, begin, end](double fraction,
+                                                           const std::string& what) {
+                parent(begin + (end - begin) * std::clamp(fraction, 0.0, 1.0), what);
+            };
+        }
+        return sub;
     }
 };
 

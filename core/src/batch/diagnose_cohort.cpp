@@ -17,16 +17,7 @@ constexpr size_t kMaxNumericLevels = 100;
 
 /// Progress of a part mapped onto [begin, end) of the whole call; same threads and cancel.
 RunControl part_control(const RunControl& parent, double begin, double end) {
-    RunControl control;
-    control.num_threads = parent.num_threads;
-    control.cancel = parent.cancel;
-    if (parent.progress) {
-        auto progress = parent.progress;
-        control.progress = [progress, begin, end](double fraction, const std::string& what) {
-            progress(begin + (end - begin) * std::clamp(fraction, 0.0, 1.0), what);
-        };
-    }
-    return control;
+    return parent.part(begin, end);
 }
 
 std::string too_many_levels(const std::string& role, const std::string& key, size_t levels,

@@ -184,7 +184,10 @@ private:
         std::memcpy(index_.getDataByInternalId(id), points_.data() + cell * dim_,
                     index_.data_size_);
         if (level > 0) {
-            const size_t bytes = index_.size_links_per_element_ * static_cast<size_t>(level) + 1;
+            // One id of slack: hnswlib's search prefetches the id after a full list's last one
+            // (it allocates only one spare byte, which AddressSanitizer reports as an overflow).
+            const size_t bytes =
+                index_.size_links_per_element_ * static_cast<size_t>(level) + sizeof(Id);
             index_.linkLists_[id] = static_cast<char*>(std::malloc(bytes));
             if (!index_.linkLists_[id]) throw std::bad_alloc();
             std::memset(index_.linkLists_[id], 0, bytes);

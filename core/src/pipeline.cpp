@@ -160,9 +160,24 @@ Cohort keep_cells_in_place(Cohort&& c, const std::vector<int64_t>& cells) {
     return std::move(c);
 }
 
+/// The pipeline normalises counts: scaled or centred data (negative or non-finite values, as in
+/// scanpy's processed files) would only fail later with an opaque numerical error.
+void require_counts(const Matrix& X) {
+    const float* values = X.is_sparse() ? X.sparse().data.data() : X.dense().values.data();
+    const size_t n = X.is_sparse() ? X.sparse().data.size() : X.dense().values.size();
+    for (size_t i = 0; i < n; ++i)
+        if (!(values[i] >= 0.0f) || !std::isfinite(values[i]))
+            throw InvalidArgument(
+                "pipeline: X holds " + std::string(std::isnan(values[i]) ? "NaN" :
+                                                   values[i] < 0 ? "negative" : "infinite") +
+                " values, so it is not a count matrix (scaled or log-transformed data?); the "
+                "pipeline needs raw counts in X");
+}
+
 /// `consumable`, when given, is the same object as `input` and may be taken apart.
 PipelineResults run(const Cohort& input, Cohort* consumable, const PipelineOptions& o) {
     if (!input.X) throw InvalidArgument("the cohort has no expression matrix X");
+    require_counts(*input.X);
     if (o.min_genes < 0 || o.n_hvg < 1 || o.n_pcs < 1 || o.n_neighbors < 2 || !(o.target_sum > 0))
         throw InvalidArgument("pipeline: invalid parameters");
     if (!(o.resolution > 0) || !(o.min_dist >= 0) || o.umap_epochs < 0 ||

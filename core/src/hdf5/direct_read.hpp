@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace transcura::h5 {
 
@@ -25,5 +26,14 @@ RawExtent contiguous_extent(hid_t dataset, hid_t memory_type);
 /// Reads `extent.bytes` bytes at `extent.offset` of `file` into `out`; false on any failure
 /// (the caller then reads through HDF5, which reports the problem properly). Needs no lock.
 bool read_raw(const std::string& file, const RawExtent& extent, void* out);
+
+/// Writes each extent's bytes at its offset of the (closed) HDF5 `file`: the 4 KiB-aligned bulk
+/// with O_DIRECT through two aligned bounce buffers (copy one while the other is written), the
+/// rest and anything O_DIRECT refuses (tmpfs, odd offsets) with ordinary writes. Bypassing the
+/// page cache measured 1.5 s instead of 4-7 s for 1.4 GB here (buffered writes plus the fsync
+/// of the atomic output), and it does not evict the page cache of the rest of the machine.
+/// Throws HdfError naming `file` and the dataset on failure. Needs no lock.
+struct DeferredWrite;
+void write_raw(const std::string& file, const std::vector<DeferredWrite>& writes);
 
 }  // namespace transcura::h5

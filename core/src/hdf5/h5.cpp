@@ -435,7 +435,9 @@ Group Group::create_group(const std::string& name) {
     H5Pset_obj_track_times(properties.get(), false);
     Handle handle(H5Gcreate2(id(), name.c_str(), H5P_DEFAULT, properties.get(), H5P_DEFAULT));
     if (!handle.valid()) fail_child(name, "cannot create group: " + take_error_stack());
-    return Group(std::move(handle), file_, child_path(name));
+    Group child(std::move(handle), file_, child_path(name));
+    child.deferred_ = deferred_;
+    return child;
 }
 
 namespace {
@@ -483,6 +485,36 @@ Dataset Group::write(const std::string& name, const std::vector<T>& values,
 }
 
 template <typename T>
+Dataset Group::write_deferred(const std::string& name, const std::vector<T>& values,
+                              const std::vector<hsize_t>& shape) {
+    const size_t bytes = values.size() * sizeof(T);
+    if (!deferred_ || bytes < kDeferredWriteBytes) return write(name, values, shape, 0);
+    Lock lock(library_mutex());
+    std::vector<hsize_t> dims = shape.empty() ? std::vector<hsize_t>{values.size()} : shape;
+    Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr));
+    Handle properties(H5Pcreate(H5P_DATASET_CREATE));
+    H5Pset_obj_track_times(properties.get(), false);
+    // Contiguous space allocated at creation and never filled: close() writes every byte.
+    H5Pset_layout(properties.get(), H5D_CONTIGUOUS);
+    H5Pset_alloc_time(properties.get(), H5D_ALLOC_TIME_EARLY);
+    H5Pset_fill_time(properties.get(), H5D_FILL_TIME_NEVER);
+    Handle dataset(H5Dcreate2(id(), name.c_str(), native_type<T>(), space.get(), H5P_DEFAULT,
+                              properties.get(), H5P_DEFAULT));
+    if (!dataset.valid()) fail_child(name, "cannot create dataset: " + take_error_stack());
+    const haddr_t address = H5Dget_offset(dataset.get());
+    if (address == HADDR_UNDEF || H5Dget_storage_size(dataset.get()) != bytes) {
+        H5Eclear2(H5E_DEFAULT);  // not where we can write it ourselves: let HDF5 write it
+        if (H5Dwrite(dataset.get(), native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                     values.data()) < 0)
+            fail_child(name, "cannot write dataset: " + take_error_stack());
+    } else {
+        deferred_->push_back(
+            DeferredWrite{static_cast<int64_t>(address), values.data(), bytes, child_path(name)});
+    }
+    return Dataset(std::move(dataset), file_, child_path(name));
+}
+
+template <typename T>
 Dataset Group::write_scalar(const std::string& name, T value) {
     Lock lock(library_mutex());
     return create_and_write(*this, name, native_type<T>(), native_type<T>(), {}, &value, 0, file_);
@@ -518,6 +550,8 @@ Dataset Group::write_string_scalar(const std::string& name, const std::string& v
 #define TRANSCURA_H5_INSTANTIATE(T)                                                              \
     template Dataset Group::write<T>(const std::string&, const std::vector<T>&,                 \
                                      const std::vector<hsize_t>&, int);                         \
+    template Dataset Group::write_deferred<T>(const std::string&, const std::vector<T>&,        \
+                                              const std::vector<hsize_t>&);                     \
     template Dataset Group::write_scalar<T>(const std::string&, T);                             \
     template std::vector<T> Dataset::read<T>() const;                                           \
     template std::vector<T> Dataset::read_range<T>(hsize_t, hsize_t) const;                     \
@@ -549,9 +583,14 @@ File File::create(const std::filesystem::path& path) {
     Lock lock(library_mutex());
     initialise_library();
     const std::string name = path.string();
-    Handle handle(H5Fcreate(name.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
+    // Large datasets on 4 KiB boundaries, so their bytes can be written with O_DIRECT.
+    Handle access(H5Pcreate(H5P_FILE_ACCESS));
+    H5Pset_alignment(access.get(), hsize_t{1} << 20, 4096);
+    Handle handle(H5Fcreate(name.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.get()));
     if (!handle.valid()) throw HdfError(name, "/", "cannot create: " + take_error_stack());
-    return File(std::move(handle), name, "/");
+    File file(std::move(handle), name, "/");
+    file.deferred_ = std::make_shared<DeferredWrites>();
+    return file;
 }
 
 bool File::is_hdf5(const std::filesystem::path& path) {
@@ -569,15 +608,20 @@ bool File::is_hdf5(const std::filesystem::path& path) {
 }
 
 void File::close() {
-    Lock lock(library_mutex());
-    if (!handle_.valid()) return;
-    if (H5Fflush(handle_.get(), H5F_SCOPE_GLOBAL) < 0)
-        fail("cannot flush: " + take_error_stack());
-    hid_t id = handle_.get();
-    // Release our handle without a second close.
-    Handle released = std::move(handle_);
-    (void)released;
-    (void)id;
+    {
+        Lock lock(library_mutex());
+        if (!handle_.valid()) return;
+        if (H5Fflush(handle_.get(), H5F_SCOPE_GLOBAL) < 0)
+            fail("cannot flush: " + take_error_stack());
+        // Release our handle without a second close.
+        Handle released = std::move(handle_);
+    }
+    // HDF5 never touches the deferred datasets' bytes (allocated, never filled), so they can be
+    // written now, after its last write.
+    if (deferred_) {
+        const std::shared_ptr<DeferredWrites> writes = std::move(deferred_);
+        write_raw(file_, *writes);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

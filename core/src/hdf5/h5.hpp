@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -49,13 +50,23 @@ enum class TypeClass { Integer, Float, String, Bool, Compound, Enum, Other };
 
 struct TypeInfo {
     TypeClass cls = TypeClass::Other;
-    size_t size = 0;             // bytes per element
-    bool is_signed = true;       // integers
+    size_t size = 0;        // bytes per element
+    bool is_signed = true;  // integers
     bool variable_string = false;
 };
 
 class Dataset;
 class Group;
+
+/// The bytes of a large dataset that File::close writes itself once HDF5 has closed the file
+/// (Group::write_deferred): at `offset`, the address HDF5 allocated for the dataset.
+struct DeferredWrite {
+    int64_t offset = -1;
+    const void* data = nullptr;
+    size_t bytes = 0;
+    std::string path;  // the dataset, for messages
+};
+using DeferredWrites = std::vector<DeferredWrite>;
 
 /// Common to files and groups: children, attributes.
 class Location {
@@ -88,6 +99,8 @@ protected:
     Handle handle_;
     std::string file_;
     std::string path_;
+    /// Shared by a file created for writing and every group made in it; null when reading.
+    std::shared_ptr<DeferredWrites> deferred_;
 };
 
 class Group : public Location {
@@ -107,6 +120,13 @@ public:
     template <typename T>
     Dataset write(const std::string& name, const std::vector<T>& values,
                   const std::vector<hsize_t>& shape = {}, int gzip_level = 0);
+    /// Like write() without compression, but a dataset of at least kDeferredWriteBytes only has
+    /// its space allocated now; File::close writes its bytes after closing the HDF5 file, with
+    /// large O_DIRECT writes (about 3x faster than through the page cache plus the fsync the
+    /// atomic output does anyway). `values` must stay alive and unchanged until then.
+    template <typename T>
+    Dataset write_deferred(const std::string& name, const std::vector<T>& values,
+                           const std::vector<hsize_t>& shape = {});
     template <typename T>
     Dataset write_scalar(const std::string& name, T value);
     Dataset write_bools(const std::string& name, const std::vector<uint8_t>& values,
@@ -119,12 +139,16 @@ public:
     Dataset create_matrix(const std::string& name, hsize_t rows, hsize_t cols, int gzip_level);
 };
 
+/// Datasets smaller than this are written through HDF5 even by write_deferred.
+inline constexpr size_t kDeferredWriteBytes = size_t{8} << 20;
+
 class File : public Group {
 public:
     static File open_read_only(const std::filesystem::path& path);
+    /// Objects of 1 MiB and more start on 4 KiB boundaries (so deferred writes can go O_DIRECT).
     static File create(const std::filesystem::path& path);
     static bool is_hdf5(const std::filesystem::path& path);
-    /// Flushes and closes; errors here are real write errors.
+    /// Flushes and closes, then writes the deferred datasets; errors here are real write errors.
     void close();
 
 private:

@@ -72,9 +72,11 @@ CsrMatrix read_compressed(const h5::Group& group, int64_t n_major, int64_t n_min
     m.n_cols = n_minor;
     // Values load on a second thread while indptr and indices load here: uncompressed datasets
     // are read without HDF5's lock (hdf5/direct_read.hpp), so the two really overlap.
-    const bool in_parallel = data.size() >= kParallelReadValues && std::thread::hardware_concurrency() > 1;
+    const bool in_parallel =
+        data.size() >= kParallelReadValues && std::thread::hardware_concurrency() > 1;
     std::future<std::vector<float>> values;
-    if (in_parallel) values = std::async(std::launch::async, [&data] { return data.read<float>(); });
+    if (in_parallel)
+        values = std::async(std::launch::async, [&data] { return data.read<float>(); });
     // Joins the values thread before anything below throws, so `data` outlives it.
     struct Join {
         std::future<std::vector<float>>& future;
@@ -117,8 +119,8 @@ Matrix read_matrix_element(const h5::Group& parent, const std::string& name) {
     if (parent.is_dataset(name)) {
         h5::Dataset dataset = parent.dataset(name);
         auto shape = dataset.shape();
-        if (shape.size() != 2) dataset.fail("expected a 2-D matrix, found rank " +
-                                            std::to_string(shape.size()));
+        if (shape.size() != 2)
+            dataset.fail("expected a 2-D matrix, found rank " + std::to_string(shape.size()));
         auto cls = dataset.type().cls;
         if (cls != h5::TypeClass::Float && cls != h5::TypeClass::Integer &&
             cls != h5::TypeClass::Bool)
@@ -137,9 +139,12 @@ Matrix read_matrix_element(const h5::Group& parent, const std::string& name) {
     std::vector<int64_t> shape;
     if (group.has_attribute("encoding-type")) {
         std::string type = group.attribute_string("encoding-type");
-        if (type == "csr_matrix") format = "csr";
-        else if (type == "csc_matrix") format = "csc";
-        else group.fail("unsupported matrix encoding '" + type + "'");
+        if (type == "csr_matrix")
+            format = "csr";
+        else if (type == "csc_matrix")
+            format = "csc";
+        else
+            group.fail("unsupported matrix encoding '" + type + "'");
         if (!group.has_attribute("shape")) group.fail("sparse matrix has no 'shape' attribute");
         shape = group.attribute_ints("shape");
     } else if (group.has_attribute("h5sparse_format")) {
@@ -163,11 +168,18 @@ void write_csr_group(h5::Group& parent, const std::string& name, const CsrMatrix
     group.set_attribute("encoding-type", std::string("csr_matrix"));
     group.set_attribute("encoding-version", std::string("0.1.0"));
     group.set_attribute("shape", std::vector<int64_t>{matrix.n_rows, matrix.n_cols});
-    group.write("data", matrix.data, {}, gzip_level);
+    // The matrix outlives the file (the caller's cohort), so its large arrays can be deferred.
+    if (gzip_level > 0)
+        group.write("data", matrix.data, {}, gzip_level);
+    else
+        group.write_deferred("data", matrix.data);
     // scipy needs indices and indptr of one dtype (mixed ones fail in tocoo): both 32-bit
     // whenever the non-zeros fit, as anndata itself writes them, else both 64-bit.
     if (matrix.nnz() <= INT32_MAX) {
-        group.write("indices", matrix.indices, {}, gzip_level);
+        if (gzip_level > 0)
+            group.write("indices", matrix.indices, {}, gzip_level);
+        else
+            group.write_deferred("indices", matrix.indices);
         std::vector<int32_t> narrow(matrix.indptr.begin(), matrix.indptr.end());
         group.write("indptr", narrow, {}, gzip_level);
     } else {
@@ -184,9 +196,10 @@ void write_matrix_element(h5::Group& parent, const std::string& name, const Matr
         return;
     }
     const DenseF& d = matrix.dense();
-    h5::Dataset dataset = parent.write(
-        name, d.values, {static_cast<hsize_t>(d.n_rows), static_cast<hsize_t>(d.n_cols)},
-        gzip_level);
+    const std::vector<hsize_t> shape{static_cast<hsize_t>(d.n_rows),
+                                     static_cast<hsize_t>(d.n_cols)};
+    h5::Dataset dataset = gzip_level > 0 ? parent.write(name, d.values, shape, gzip_level)
+                                         : parent.write_deferred(name, d.values, shape);
     dataset.set_attribute("encoding-type", std::string("array"));
     dataset.set_attribute("encoding-version", std::string("0.2.0"));
 }

@@ -35,58 +35,60 @@ void write_bool_array(h5::Group& parent, const std::string& name,
 }
 
 void write_column(h5::Group& frame, const Column& column, int gzip) {
-    const bool has_mask = !column.missing.empty() &&
-                          std::any_of(column.missing.begin(), column.missing.end(),
-                                      [](uint8_t m) { return m != 0; });
+    const bool has_mask =
+        !column.missing.empty() &&
+        std::any_of(column.missing.begin(), column.missing.end(), [](uint8_t m) { return m != 0; });
     switch (column.type) {
-    case ColumnType::Float: write_array(frame, column.name, column.floats, {}, gzip); break;
-    case ColumnType::Int:
-        if (has_mask) {
+        case ColumnType::Float:
+            write_array(frame, column.name, column.floats, {}, gzip);
+            break;
+        case ColumnType::Int:
+            if (has_mask) {
+                h5::Group group = frame.create_group(column.name);
+                tag(group, "nullable-integer", "0.1.0");
+                write_array(group, "values", column.ints, {}, gzip);
+                write_bool_array(group, "mask", column.missing, gzip);
+            } else {
+                write_array(frame, column.name, column.ints, {}, gzip);
+            }
+            break;
+        case ColumnType::Bool:
+            if (has_mask) {
+                h5::Group group = frame.create_group(column.name);
+                tag(group, "nullable-boolean", "0.1.0");
+                write_bool_array(group, "values", column.bools, gzip);
+                write_bool_array(group, "mask", column.missing, gzip);
+            } else {
+                write_bool_array(frame, column.name, column.bools, gzip);
+            }
+            break;
+        case ColumnType::String: {
+            // The 0.8 string-array has no missing values: store missing as "".
+            std::vector<std::string> values = column.strings;
+            if (has_mask)
+                for (size_t i = 0; i < values.size(); ++i)
+                    if (column.missing[i]) values[i].clear();
+            write_string_array(frame, column.name, values, gzip);
+            break;
+        }
+        case ColumnType::Categorical: {
             h5::Group group = frame.create_group(column.name);
-            tag(group, "nullable-integer", "0.1.0");
-            write_array(group, "values", column.ints, {}, gzip);
-            write_bool_array(group, "mask", column.missing, gzip);
-        } else {
-            write_array(frame, column.name, column.ints, {}, gzip);
+            tag(group, "categorical", "0.2.0");
+            group.set_attribute("ordered", column.ordered);
+            std::vector<int32_t> codes = column.codes;
+            if (has_mask)
+                for (size_t i = 0; i < codes.size(); ++i)
+                    if (column.missing[i]) codes[i] = -1;
+            // anndata writes the narrowest integer type; int8 keeps files small for the usual case.
+            if (column.categories.size() < 127) {
+                std::vector<int8_t> narrow(codes.begin(), codes.end());
+                write_array(group, "codes", narrow, {}, gzip);
+            } else {
+                write_array(group, "codes", codes, {}, gzip);
+            }
+            write_string_array(group, "categories", column.categories, gzip);
+            break;
         }
-        break;
-    case ColumnType::Bool:
-        if (has_mask) {
-            h5::Group group = frame.create_group(column.name);
-            tag(group, "nullable-boolean", "0.1.0");
-            write_bool_array(group, "values", column.bools, gzip);
-            write_bool_array(group, "mask", column.missing, gzip);
-        } else {
-            write_bool_array(frame, column.name, column.bools, gzip);
-        }
-        break;
-    case ColumnType::String: {
-        // The 0.8 string-array has no missing values: store missing as "".
-        std::vector<std::string> values = column.strings;
-        if (has_mask)
-            for (size_t i = 0; i < values.size(); ++i)
-                if (column.missing[i]) values[i].clear();
-        write_string_array(frame, column.name, values, gzip);
-        break;
-    }
-    case ColumnType::Categorical: {
-        h5::Group group = frame.create_group(column.name);
-        tag(group, "categorical", "0.2.0");
-        group.set_attribute("ordered", column.ordered);
-        std::vector<int32_t> codes = column.codes;
-        if (has_mask)
-            for (size_t i = 0; i < codes.size(); ++i)
-                if (column.missing[i]) codes[i] = -1;
-        // anndata writes the narrowest integer type; int8 keeps files small for the usual case.
-        if (column.categories.size() < 127) {
-            std::vector<int8_t> narrow(codes.begin(), codes.end());
-            write_array(group, "codes", narrow, {}, gzip);
-        } else {
-            write_array(group, "codes", codes, {}, gzip);
-        }
-        write_string_array(group, "categories", column.categories, gzip);
-        break;
-    }
     }
 }
 
@@ -112,9 +114,14 @@ h5::Group write_dict(h5::Group& parent, const std::string& name) {
 void write_dense_map(h5::Group& parent, const std::string& name,
                      const std::map<std::string, DenseD>& matrices, int gzip) {
     h5::Group group = write_dict(parent, name);
-    for (const auto& [key, m] : matrices)
-        write_array(group, key, m.values,
-                    {static_cast<hsize_t>(m.n_rows), static_cast<hsize_t>(m.n_cols)}, gzip);
+    for (const auto& [key, m] : matrices) {
+        const std::vector<hsize_t> shape{static_cast<hsize_t>(m.n_rows),
+                                         static_cast<hsize_t>(m.n_cols)};
+        // The cohort outlives the file, so large uncompressed matrices can be deferred.
+        h5::Dataset dataset = gzip > 0 ? group.write(key, m.values, shape, gzip)
+                                       : group.write_deferred(key, m.values, shape);
+        tag(dataset, "array", "0.2.0");
+    }
 }
 
 /// The shape of a nested JSON array when it is rectangular and uniformly typed, else empty.
@@ -124,7 +131,8 @@ bool rectangular(const nlohmann::json& value, std::vector<hsize_t>& shape,
         auto type = value.type();
         if (type == nlohmann::json::value_t::number_unsigned)
             type = nlohmann::json::value_t::number_integer;
-        if (leaf_type == nlohmann::json::value_t::null) leaf_type = type;
+        if (leaf_type == nlohmann::json::value_t::null)
+            leaf_type = type;
         else if (leaf_type != type) {
             // Mixed ints and floats store as floats.
             bool numeric = (leaf_type == nlohmann::json::value_t::number_integer ||
@@ -136,8 +144,10 @@ bool rectangular(const nlohmann::json& value, std::vector<hsize_t>& shape,
         }
         return depth == shape.size();
     }
-    if (depth == shape.size()) shape.push_back(value.size());
-    else if (shape[depth] != value.size()) return false;
+    if (depth == shape.size())
+        shape.push_back(value.size());
+    else if (shape[depth] != value.size())
+        return false;
     if (value.empty()) return depth + 1 == shape.size();
     for (const auto& item : value)
         if (!rectangular(item, shape, leaf_type, depth + 1)) return false;
@@ -154,74 +164,75 @@ void flatten(const nlohmann::json& value, std::vector<const nlohmann::json*>& ou
 void write_uns_value(h5::Group& parent, const std::string& name, const nlohmann::json& value) {
     using vt = nlohmann::json::value_t;
     switch (value.type()) {
-    case vt::object: {
-        h5::Group group = write_dict(parent, name);
-        for (const auto& [key, item] : value.items()) write_uns_value(group, key, item);
-        return;
-    }
-    case vt::string: {
-        h5::Dataset d = parent.write_string_scalar(name, value.get<std::string>());
-        tag(d, "string", "0.2.0");
-        return;
-    }
-    case vt::boolean: {
-        h5::Dataset d = parent.write_bools(name, {static_cast<uint8_t>(value.get<bool>())});
-        // A 1-element array keeps the bool type readable; anndata returns array([True]).
-        tag(d, "array", "0.2.0");
-        return;
-    }
-    case vt::number_integer:
-    case vt::number_unsigned: {
-        h5::Dataset d = parent.write_scalar<int64_t>(name, value.get<int64_t>());
-        tag(d, "numeric-scalar", "0.2.0");
-        return;
-    }
-    case vt::number_float: {
-        h5::Dataset d = parent.write_scalar<double>(name, value.get<double>());
-        tag(d, "numeric-scalar", "0.2.0");
-        return;
-    }
-    case vt::array: {
-        std::vector<hsize_t> shape;
-        vt leaf = vt::null;
-        if (value.empty()) {
-            write_array(parent, name, std::vector<double>{}, {0}, 0);
+        case vt::object: {
+            h5::Group group = write_dict(parent, name);
+            for (const auto& [key, item] : value.items()) write_uns_value(group, key, item);
             return;
         }
-        if (rectangular(value, shape, leaf)) {
-            std::vector<const nlohmann::json*> items;
-            flatten(value, items);
-            if (leaf == vt::string) {
-                if (shape.size() == 1) {
-                    std::vector<std::string> strings;
-                    for (auto* item : items) strings.push_back(item->get<std::string>());
-                    write_string_array(parent, name, strings, 0);
-                    return;
-                }
-            } else if (leaf == vt::number_integer) {
-                std::vector<int64_t> numbers;
-                for (auto* item : items) numbers.push_back(item->get<int64_t>());
-                write_array(parent, name, numbers, shape, 0);
-                return;
-            } else if (leaf == vt::number_float) {
-                std::vector<double> numbers;
-                for (auto* item : items) numbers.push_back(item->get<double>());
-                write_array(parent, name, numbers, shape, 0);
-                return;
-            } else if (leaf == vt::boolean && shape.size() == 1) {
-                std::vector<uint8_t> bools;
-                for (auto* item : items) bools.push_back(item->get<bool>());
-                write_bool_array(parent, name, bools, 0);
+        case vt::string: {
+            h5::Dataset d = parent.write_string_scalar(name, value.get<std::string>());
+            tag(d, "string", "0.2.0");
+            return;
+        }
+        case vt::boolean: {
+            h5::Dataset d = parent.write_bools(name, {static_cast<uint8_t>(value.get<bool>())});
+            // A 1-element array keeps the bool type readable; anndata returns array([True]).
+            tag(d, "array", "0.2.0");
+            return;
+        }
+        case vt::number_integer:
+        case vt::number_unsigned: {
+            h5::Dataset d = parent.write_scalar<int64_t>(name, value.get<int64_t>());
+            tag(d, "numeric-scalar", "0.2.0");
+            return;
+        }
+        case vt::number_float: {
+            h5::Dataset d = parent.write_scalar<double>(name, value.get<double>());
+            tag(d, "numeric-scalar", "0.2.0");
+            return;
+        }
+        case vt::array: {
+            std::vector<hsize_t> shape;
+            vt leaf = vt::null;
+            if (value.empty()) {
+                write_array(parent, name, std::vector<double>{}, {0}, 0);
                 return;
             }
+            if (rectangular(value, shape, leaf)) {
+                std::vector<const nlohmann::json*> items;
+                flatten(value, items);
+                if (leaf == vt::string) {
+                    if (shape.size() == 1) {
+                        std::vector<std::string> strings;
+                        for (auto* item : items) strings.push_back(item->get<std::string>());
+                        write_string_array(parent, name, strings, 0);
+                        return;
+                    }
+                } else if (leaf == vt::number_integer) {
+                    std::vector<int64_t> numbers;
+                    for (auto* item : items) numbers.push_back(item->get<int64_t>());
+                    write_array(parent, name, numbers, shape, 0);
+                    return;
+                } else if (leaf == vt::number_float) {
+                    std::vector<double> numbers;
+                    for (auto* item : items) numbers.push_back(item->get<double>());
+                    write_array(parent, name, numbers, shape, 0);
+                    return;
+                } else if (leaf == vt::boolean && shape.size() == 1) {
+                    std::vector<uint8_t> bools;
+                    for (auto* item : items) bools.push_back(item->get<bool>());
+                    write_bool_array(parent, name, bools, 0);
+                    return;
+                }
+            }
+            // Irregular lists become a dict keyed by position, which anndata reads as a dict.
+            h5::Group group = write_dict(parent, name);
+            for (size_t i = 0; i < value.size(); ++i)
+                write_uns_value(group, std::to_string(i), value[i]);
+            return;
         }
-        // Irregular lists become a dict keyed by position, which anndata reads as a dict.
-        h5::Group group = write_dict(parent, name);
-        for (size_t i = 0; i < value.size(); ++i)
-            write_uns_value(group, std::to_string(i), value[i]);
-        return;
-    }
-    default: return;  // null and binary have no AnnData encoding
+        default:
+            return;  // null and binary have no AnnData encoding
     }
 }
 

@@ -2,7 +2,8 @@
 // cLISI, kBET, batch / label ASW, PC regression, graph connectivity, per-batch summaries), and
 // with --harmony the same on its Harmony correction, side by side. A table on stdout; --json
 // writes one object per embedding; --write saves the cohort with the per-cell scores in obs and
-// the corrected embedding in obsm.
+// the corrected embedding in obsm, with (unless --no-harmony-umap) the UMAP of the corrected
+// PCs laid out as the pipeline lays out X_umap, as obsm X_umap_harmony.
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -83,6 +84,12 @@ void print_table(const std::string& input, const CohortDiagnosticsResults& r) {
         std::printf("Harmony: %d iterations (%s), %d clusters, %.2f s\n", r.harmony.iterations,
                     r.harmony.converged ? "converged" : "iteration cap", r.harmony.n_clusters,
                     r.harmony_seconds);
+    if (r.harmony_umap_run)
+        std::printf(
+            "UMAP of the corrected embedding: %s (k = %d, %s neighbours, %d epochs), %.2f s\n",
+            r.harmony_umap_key.c_str(), r.harmony_umap_neighbors,
+            r.harmony_umap_knn_exact ? "exact" : "HNSW", r.harmony_umap_epochs,
+            r.harmony_umap_seconds);
 
     // Per batch: QC medians and the mixing scores of each embedding.
     std::printf("\n%-16s %8s %11s %10s %7s", "batch", "cells", "med.counts", "med.genes", "%mito");
@@ -156,6 +163,9 @@ int diagnose(const Args& raw_args) {
     pipeline.seed = seed;
     const std::string json_path = parser.option("json");
     const std::string write_path = parser.option("write");
+    // The Harmony UMAP is only kept in the written file: laid out only then, unless refused.
+    const bool no_harmony_umap = parser.flag("no-harmony-umap");
+    options.harmony_umap = options.harmony && !write_path.empty() && !no_harmony_umap;
     const bool quiet = parser.flag("quiet");
     transcura::ReadOptions read_options = read_options_from(parser);
     const Args files = parser.positionals();

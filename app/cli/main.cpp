@@ -31,7 +31,8 @@ const Command kCommands[] = {
      "[--donors-per-batch D] [--seed S] [--threads N] -o OUT.h5ad"},
     {"diagnose", cli::diagnose,
      "diagnose IN --batch-key K [--label-key L] [--embedding X_pca] [--harmony] "
-     "[--json OUT.json|-] [--write OUT.h5ad] [--theta 2] [--seed 0] [--threads N] [--quiet]"},
+     "[--json OUT.json|-] [--write OUT.h5ad] [--no-harmony-umap] [--theta 2] [--seed 0] "
+     "[--threads N] [--quiet]"},
     {"export", cli::export_subset,
      "export IN --recipe R.json -o OUTDIR [--format h5ad|loom|mtx|csv] "
      "[--split train=0.8,validation=0.1,test=0.1] [--group-by KEY] [--stratify-by KEY] "

@@ -1,7 +1,9 @@
 // transcura-cli diagnose end to end: on the real two-batch Kang 2018 cohort (JSON equal to the
 // library calls, Harmony improving the mixing, per-cell scores written back), one-line errors
 // for bad keys, and the dose-response through the CLI (pipeline path, no X_pca in the input) on
-// simulated cohorts with a growing batch effect.
+// simulated cohorts with a growing batch effect, where the UMAP of the Harmony-corrected PCs
+// (X_umap_harmony, laid out as the pipeline lays out X_umap) mixes the batches X_umap keeps
+// apart.
 #include <cmath>
 #include <fstream>
 
@@ -14,7 +16,11 @@
 #include "transcura/diagnostics.hpp"
 #include "transcura/harmony.hpp"
 #include "transcura/io.hpp"
+#include "transcura/knn.hpp"
+#include "transcura/lisi.hpp"
+#include "transcura/pipeline.hpp"
 #include "transcura/simulate.hpp"
+#include "transcura/umap.hpp"
 
 using namespace transcura;
 
@@ -42,6 +48,12 @@ bool close(double a, double b, double tolerance = 1e-12) {
     return std::abs(a - b) <= tolerance;
 }
 
+bool all_finite(const DenseD& m) {
+    for (double v : m.values)
+        if (!std::isfinite(v)) return false;
+    return true;
+}
+
 }  // namespace
 
 class TestDiagnoseCli : public QObject {
@@ -65,6 +77,54 @@ private:
         QVERIFY2(!err.contains('\n'), qPrintable(err));
         QVERIFY2(err.contains(what), qPrintable(err));
         QVERIFY2(r.out.isEmpty(), r.out.constData());
+    }
+
+    /// The UMAP of the corrected PCs in a file written by `diagnose --harmony --write` from a
+    /// pipeline run: one finite row per cell, laid out exactly as the pipeline lays out X_umap
+    /// (its kNN and UMAP with the same options, seed and threads, here on X_pca_harmony), and
+    /// mixing the batches better than X_umap does.
+    void check_harmony_umap(const QString& written) {
+        const Cohort out = read_cohort(written.toStdString());
+        QVERIFY(out.obsm.count("X_umap") && out.obsm.count("X_umap_harmony"));
+        const DenseD& before = out.obsm.at("X_umap");
+        const DenseD& after = out.obsm.at("X_umap_harmony");
+        QCOMPARE(after.n_rows, out.n_obs());
+        QCOMPARE(after.n_cols, before.n_cols);
+        QVERIFY(all_finite(after));
+        QVERIFY(out.uns.contains("umap_harmony"));
+
+        const PipelineOptions pipeline;
+        KnnOptions knn_options;
+        knn_options.k = pipeline.n_neighbors;
+        knn_options.exact_max_cells = pipeline.knn_exact_max_cells;
+        knn_options.seed = pipeline.seed;
+        knn_options.control.num_threads = 2;  // as the CLI ran
+        UmapOptions umap_options;
+        umap_options.n_components = pipeline.umap_components;
+        umap_options.min_dist = pipeline.min_dist;
+        umap_options.n_epochs = pipeline.umap_epochs;
+        umap_options.seed = pipeline.seed;
+        umap_options.control.num_threads = 2;
+        const KnnResults knn = knn_graph(out.obsm.at("X_pca_harmony"), knn_options);
+        const UmapResults umap = run_umap(knn.neighbors, umap_options);
+        QCOMPARE(umap.embedding.values.size(), after.values.size());
+        double worst = 0;
+        for (size_t i = 0; i < after.values.size(); ++i)
+            worst = std::max(worst, std::abs(umap.embedding.values[i] - after.values[i]));
+        QVERIFY2(worst < 1e-9, qPrintable(QString::number(worst)));
+
+        const CodedLabels batch = obs_categories(out, "batch", "batch key");
+        const CodedLabels types = obs_categories(out, "cell_type", "label key");
+        LisiOptions lisi;
+        lisi.control.num_threads = 2;
+        const double ilisi_before = compute_lisi(before, batch.codes, lisi).median;
+        const double ilisi_after = compute_lisi(after, batch.codes, lisi).median;
+        const double clisi_before = compute_lisi(before, types.codes, lisi).median;
+        const double clisi_after = compute_lisi(after, types.codes, lisi).median;
+        qInfo("  UMAP iLISI %.3f (X_umap) -> %.3f (X_umap_harmony), cLISI %.3f -> %.3f",
+              ilisi_before, ilisi_after, clisi_before, clisi_after);
+        QVERIFY(ilisi_after > ilisi_before + 0.5);
+        QVERIFY(clisi_after <= clisi_before + 0.05);  // the cell types stay apart
     }
 
 private slots:
@@ -142,10 +202,17 @@ private slots:
         QVERIFY(corrected.kbet_acceptance > raw.kbet_acceptance + 0.3);
         QVERIFY(corrected.pcr_batch < raw.pcr_batch);
 
-        // --write: per-cell scores in obs, the corrected PCs in obsm, the JSON in uns.
+        // --write: per-cell scores in obs, the corrected PCs and their UMAP in obsm, the JSON
+        // in uns.
         const Cohort out = read_cohort(written.toStdString());
         QCOMPARE(out.n_obs(), int64_t(2000));
         QVERIFY(out.obsm.count("X_pca_harmony"));
+        QVERIFY(out.obsm.count("X_umap_harmony"));
+        QCOMPARE(out.obsm.at("X_umap_harmony").n_rows, int64_t(2000));
+        QCOMPARE(out.obsm.at("X_umap_harmony").n_cols, int64_t(2));
+        QVERIFY(all_finite(out.obsm.at("X_umap_harmony")));
+        QCOMPARE(b["harmony"]["umap_key"].get<std::string>(), std::string("X_umap_harmony"));
+        QVERIFY(r.out.contains("UMAP of the corrected embedding: X_umap_harmony"));
         const DenseD& stored = out.obsm.at("X_pca_harmony");
         QCOMPARE(stored.values.size(), harmony.corrected.values.size());
         double worst = 0;
@@ -201,6 +268,17 @@ private slots:
         const nlohmann::json on_stdout = nlohmann::json::parse(s.out.toStdString());
         QCOMPARE(on_stdout.size(), size_t(1));
         QCOMPARE(number(on_stdout["X_pca"]["ilisi_median"]), number(a["ilisi_median"]));
+
+        // --no-harmony-umap: the corrected PCs are written, their UMAP is not laid out.
+        const QString without = path("kang_no_umap.h5ad");
+        const test_support::ProcessResult n =
+            cli({kang_, "--batch-key", "stim", "--harmony", "--no-harmony-umap", "--write", without,
+                 "--json", path("kang_no_umap.json"), "--threads", "2", "--quiet"});
+        QVERIFY2(n.exit_code == 0, n.err.constData());
+        const Cohort plain = read_cohort(without.toStdString());
+        QVERIFY(plain.obsm.count("X_pca_harmony") && !plain.obsm.count("X_umap_harmony"));
+        QVERIFY(
+            !read_json(path("kang_no_umap.json"))["X_pca_harmony"]["harmony"].contains("umap_key"));
     }
 
     void badInputIsRefusedInOneLine() {
@@ -277,7 +355,10 @@ private slots:
             // Harmony (like harmonypy, checked by hand) cannot undo the 1.0 effect of this
             // simulator, whose batches share no neighbourhood at all; 0.5 is the strong case.
             const bool strongest = effect == 0.5;
-            if (strongest) args << "--harmony";
+            const QString written = path(QString("sim_%1_diagnosed.h5ad").arg(effect));
+            if (strongest)
+                args << "--harmony"
+                     << "--write" << written;
             const test_support::ProcessResult r = cli(args);
             QVERIFY2(r.exit_code == 0, r.err.constData());
             const nlohmann::json json = read_json(json_path);
@@ -325,6 +406,7 @@ private slots:
                 QVERIFY(number(h["pcr_batch"]) < pcr);
                 QVERIFY(number(h["clisi_median"]) <= clisi + 0.05);
                 QVERIFY(number(h["asw_label"]) >= asw_label - 0.05);
+                check_harmony_umap(written);
             }
         }
         QVERIFY(last_ilisi < 1.2);

@@ -107,13 +107,21 @@ void add_diagnostics_to_obs(DataFrame& obs, const DiagnosticsResults& results,
 CodedLabels obs_categories(const Cohort& cohort, const std::string& key, const std::string& role);
 
 struct CohortDiagnosticsOptions {
-    std::string batch_key;             // required: two or more batches
-    std::string label_key;             // "" = obs "leiden" when present, else no labels
-    std::string embedding = "X_pca";   // an obsm key
+    std::string batch_key;            // required: two or more batches
+    std::string label_key;            // "" = obs "leiden" when present, else no labels
+    std::string embedding = "X_pca";  // an obsm key
     /// Also correct the embedding with Harmony (batch = batch_key), store it as
     /// obsm[<embedding>_harmony] and diagnose it the same way, side by side.
     bool harmony = false;
     HarmonyOptions harmony_options;  // its control is replaced by `control`
+    /// With Harmony, also lay out a UMAP of the corrected embedding as the pipeline lays out
+    /// X_umap from X_pca (knn_graph then UmapLayout, with the neighbours, components, min_dist,
+    /// spread, epochs and seed the pipeline recorded in uns["neighbors"] / uns["umap"], the
+    /// pipeline's defaults where absent), stored as obsm[harmony_umap_key(embedding)], so the
+    /// layouts before and after Harmony can be compared. Skipped when the embedding has no more
+    /// columns than the layout (a UMAP of a 2-D embedding shows nothing new). Costs about as
+    /// much as the pipeline's kNN + UMAP steps.
+    bool harmony_umap = true;
     DiagnosticsOptions diagnostics;  // its control is replaced by `control`
     /// Per-cell scores into obs as ilisi_<embedding>, clisi_<embedding> (with labels) and
     /// kbet_accepted_<embedding> (1 / 0, NaN where not tested), for each embedding diagnosed.
@@ -136,19 +144,31 @@ struct CohortDiagnosticsResults {
     bool harmony_run = false;
     HarmonyResults harmony;  // iterations, objective...; `corrected` is moved into the cohort
     double harmony_seconds = 0.0;
+    /// The UMAP of the corrected embedding (harmony_umap), when laid out.
+    bool harmony_umap_run = false;
+    std::string harmony_umap_key;  // its obsm key
+    int harmony_umap_neighbors = 0;
+    int harmony_umap_epochs = 0;
+    bool harmony_umap_knn_exact = true;
+    double harmony_umap_seconds = 0.0;  // kNN + UMAP
 };
+
+/// The obsm key of the UMAP laid out from an embedding's Harmony correction: X_umap_harmony
+/// for X_pca (the pipeline's X_umap after Harmony), X_umap_<name>_harmony for X_<name>.
+std::string harmony_umap_key(const std::string& embedding);
 
 /// Validates the keys (InvalidArgument: unknown column, continuous column, one batch only,
 /// missing embedding, cells without a batch when Harmony is asked), then runs the diagnostics
 /// on obsm[embedding] (and on its Harmony correction), adding the results to `cohort`: the
-/// corrected embedding to obsm, the per-cell scores to obs. Per-batch QC medians come from obs
+/// corrected embedding (and its UMAP, with its parameters in uns["umap_harmony"]) to obsm, the
+/// per-cell scores to obs. Per-batch QC medians come from obs
 /// (total_counts / n_counts, n_genes_by_counts / n_genes, pct_counts_mt / percent_mito), or
 /// from X's QC metrics when obs has none of them.
 CohortDiagnosticsResults diagnose_cohort(Cohort& cohort, const CohortDiagnosticsOptions& options);
 
 /// `transcura-cli diagnose --json`: one object per embedding name, each diagnostics_to_json
 /// plus batch_key, label_key and, for the Harmony embedding, harmony (iterations, converged,
-/// n_clusters, seconds).
+/// n_clusters, seconds and, when its UMAP was laid out, umap_key and umap_seconds).
 nlohmann::json cohort_diagnostics_to_json(const CohortDiagnosticsResults& results);
 
 }  // namespace transcura

@@ -8,7 +8,10 @@
 
 #include "transcura/diagnostics.hpp"
 #include "transcura/errors.hpp"
+#include "transcura/knn.hpp"
+#include "transcura/pipeline.hpp"
 #include "transcura/qc.hpp"
+#include "transcura/umap.hpp"
 
 namespace transcura {
 namespace {
@@ -99,7 +102,68 @@ int present_levels(const CodedLabels& labels) {
     return present;
 }
 
+/// uns[group]["params"][key] when it is a number (or a one-element array of one, as some
+/// writers store scalars), else nullptr.
+const nlohmann::json* recorded_number(const nlohmann::json& uns, const char* group,
+                                      const char* key) {
+    const auto g = uns.find(group);
+    if (g == uns.end() || !g->is_object()) return nullptr;
+    const auto params = g->find("params");
+    if (params == g->end() || !params->is_object()) return nullptr;
+    const auto value = params->find(key);
+    if (value == params->end()) return nullptr;
+    const nlohmann::json* v = &*value;
+    if (v->is_array() && v->size() == 1) v = &(*v)[0];
+    return v->is_number() ? v : nullptr;
+}
+
+/// The kNN and UMAP parameters the pipeline used for X_umap, as it records them in uns
+/// (pipeline.cpp), each falling back to PipelineOptions' default: the Harmony UMAP is then
+/// laid out exactly as X_umap was, only from the corrected PCs.
+struct LayoutParameters {
+    KnnOptions knn;
+    UmapOptions umap;
+};
+
+LayoutParameters pipeline_layout_parameters(const nlohmann::json& uns) {
+    const PipelineOptions defaults;
+    auto integer = [&](const char* group, const char* key, int64_t fallback, int64_t low) {
+        const nlohmann::json* v = recorded_number(uns, group, key);
+        if (!v) return fallback;
+        const double d = v->get<double>();
+        return d >= static_cast<double>(low) && d == std::floor(d) && d < 1e12
+                   ? static_cast<int64_t>(d)
+                   : fallback;
+    };
+    auto real = [&](const char* group, const char* key, double fallback) {
+        const nlohmann::json* v = recorded_number(uns, group, key);
+        return v && std::isfinite(v->get<double>()) ? v->get<double>() : fallback;
+    };
+    LayoutParameters p;
+    p.knn.k = static_cast<int>(integer("neighbors", "n_neighbors", defaults.n_neighbors, 2));
+    p.knn.exact_max_cells = defaults.knn_exact_max_cells;
+    const auto seed = static_cast<uint64_t>(
+        integer("umap", "random_state",
+                integer("neighbors", "random_state", static_cast<int64_t>(defaults.seed), 0), 0));
+    p.knn.seed = seed;
+    p.umap.n_components =
+        static_cast<int>(integer("umap", "n_components", defaults.umap_components, 2));
+    if (p.umap.n_components > 3) p.umap.n_components = defaults.umap_components;
+    p.umap.min_dist = std::max(0.0, real("umap", "min_dist", defaults.min_dist));
+    if (const double spread = real("umap", "spread", p.umap.spread); spread > 0)
+        p.umap.spread = spread;
+    p.umap.n_epochs = static_cast<int>(integer("umap", "n_epochs", defaults.umap_epochs, 0));
+    p.umap.seed = seed;
+    return p;
+}
+
 }  // namespace
+
+std::string harmony_umap_key(const std::string& embedding) {
+    if (embedding == "X_pca") return "X_umap_harmony";
+    const std::string name = embedding.rfind("X_", 0) == 0 ? embedding.substr(2) : embedding;
+    return "X_umap_" + name + "_harmony";
+}
 
 CodedLabels obs_categories(const Cohort& cohort, const std::string& key, const std::string& role) {
     const Column* column = cohort.obs.find(key);
@@ -207,11 +271,21 @@ CohortDiagnosticsResults diagnose_cohort(Cohort& cohort, const CohortDiagnostics
                               " cells have no value in obs column '" + options.batch_key +
                               "'; Harmony needs a batch for every cell");
 
-    const double diagnostics_share = options.harmony ? 0.35 : 1.0;
+    LayoutParameters layout = pipeline_layout_parameters(cohort.uns);
+    const bool lay_out = options.harmony && options.harmony_umap &&
+                         embedding.n_cols > layout.umap.n_components &&
+                         cohort.n_obs() > layout.knn.k;
+    // Progress shares: roughly the measured wall time of each part (2000 - 20000 cells).
+    struct Shares {
+        double raw_end, harmony_end, corrected_end, knn_end;
+    };
+    const Shares shares = !options.harmony ? Shares{1.0, 1.0, 1.0, 1.0}
+                          : lay_out        ? Shares{0.25, 0.5, 0.7, 0.75}
+                                           : Shares{0.35, 0.65, 1.0, 1.0};
     const QcValues qc = qc_values(cohort, part_control(control, 0.0, 0.01));
 
     DiagnosticsOptions diagnostics = options.diagnostics;
-    diagnostics.control = part_control(control, 0.01, diagnostics_share);
+    diagnostics.control = part_control(control, 0.01, shares.raw_end);
     EmbeddingDiagnostics raw;
     raw.name = options.embedding;
     raw.results = run_diagnostics(embedding, r.batch, r.labels, qc.columns(), diagnostics);
@@ -219,16 +293,46 @@ CohortDiagnosticsResults diagnose_cohort(Cohort& cohort, const CohortDiagnostics
 
     if (options.harmony) {
         HarmonyOptions harmony = options.harmony_options;
-        harmony.control = part_control(control, 0.35, 0.65);
+        harmony.control = part_control(control, shares.raw_end, shares.harmony_end);
         const auto t0 = Clock::now();
         r.harmony = run_harmony(embedding, r.batch.codes, harmony);
         r.harmony_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
         r.harmony_run = true;
         EmbeddingDiagnostics corrected;
         corrected.name = options.embedding + "_harmony";
-        diagnostics.control = part_control(control, 0.65, 1.0);
+        diagnostics.control = part_control(control, shares.harmony_end, shares.corrected_end);
         corrected.results =
             run_diagnostics(r.harmony.corrected, r.batch, r.labels, qc.columns(), diagnostics);
+        if (lay_out) {
+            // The pipeline's kNN + UMAP step, on the corrected PCs (see pipeline.cpp).
+            const auto t1 = Clock::now();
+            layout.knn.control = part_control(control, shares.corrected_end, shares.knn_end);
+            const KnnResults knn = knn_graph(r.harmony.corrected, layout.knn);
+            layout.umap.control = part_control(control, shares.knn_end, 1.0);
+            UmapLayout umap(knn.neighbors, layout.umap);
+            umap.run_to_end();
+            r.harmony_umap_key = harmony_umap_key(options.embedding);
+            r.harmony_umap_neighbors = knn.neighbors.k;
+            r.harmony_umap_epochs = umap.n_epochs();
+            r.harmony_umap_knn_exact = knn.exact;
+            cohort.obsm[r.harmony_umap_key] = umap.layout();
+            cohort.uns["umap_harmony"] = {
+                {"params",
+                 {{"use_rep", corrected.name},
+                  {"obsm_key", r.harmony_umap_key},
+                  {"n_neighbors", knn.neighbors.k},
+                  {"knn_search", knn.exact ? "exact" : "hnsw"},
+                  {"a", umap.a()},
+                  {"b", umap.b()},
+                  {"min_dist", layout.umap.min_dist},
+                  {"spread", layout.umap.spread},
+                  {"n_components", layout.umap.n_components},
+                  {"n_epochs", umap.n_epochs()},
+                  {"init", umap.spectral_init_used() ? "spectral" : "random"},
+                  {"random_state", layout.umap.seed}}}};
+            r.harmony_umap_run = true;
+            r.harmony_umap_seconds = std::chrono::duration<double>(Clock::now() - t1).count();
+        }
         cohort.obsm[corrected.name] = std::move(r.harmony.corrected);
         r.harmony.corrected = DenseD();
         r.embeddings.push_back(std::move(corrected));
@@ -247,11 +351,16 @@ nlohmann::json cohort_diagnostics_to_json(const CohortDiagnosticsResults& r) {
         one["batch_key"] = r.batch_key;
         one["label_key"] =
             r.label_key.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.label_key);
-        if (r.harmony_run && &e != &r.embeddings.front())
+        if (r.harmony_run && &e != &r.embeddings.front()) {
             one["harmony"] = {{"iterations", r.harmony.iterations},
                               {"converged", r.harmony.converged},
                               {"n_clusters", r.harmony.n_clusters},
                               {"seconds", r.harmony_seconds}};
+            if (r.harmony_umap_run) {
+                one["harmony"]["umap_key"] = r.harmony_umap_key;
+                one["harmony"]["umap_seconds"] = r.harmony_umap_seconds;
+            }
+        }
         out[e.name] = std::move(one);
     }
     return out;

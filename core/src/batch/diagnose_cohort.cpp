@@ -23,6 +23,16 @@ RunControl part_control(const RunControl& parent, double begin, double end) {
     return parent.part(begin, end);
 }
 
+/// The same, reported as `what` whatever the step says (its own words, "UMAP: optimising
+/// layout", would not tell which embedding is being laid out).
+RunControl named_part(const RunControl& parent, double begin, double end, std::string what) {
+    RunControl part = parent.part(begin, end);
+    if (part.progress)
+        part.progress = [inner = std::move(part.progress), what = std::move(what)](
+                            double fraction, const std::string&) { inner(fraction, what); };
+    return part;
+}
+
 std::string too_many_levels(const std::string& role, const std::string& key, size_t levels,
                             size_t cells) {
     return role + ": obs column '" + key + "' has " + std::to_string(levels) +
@@ -306,9 +316,11 @@ CohortDiagnosticsResults diagnose_cohort(Cohort& cohort, const CohortDiagnostics
         if (lay_out) {
             // The pipeline's kNN + UMAP step, on the corrected PCs (see pipeline.cpp).
             const auto t1 = Clock::now();
-            layout.knn.control = part_control(control, shares.corrected_end, shares.knn_end);
+            layout.knn.control = named_part(control, shares.corrected_end, shares.knn_end,
+                                            "neighbours of " + corrected.name);
             const KnnResults knn = knn_graph(r.harmony.corrected, layout.knn);
-            layout.umap.control = part_control(control, shares.knn_end, 1.0);
+            layout.umap.control =
+                named_part(control, shares.knn_end, 1.0, "UMAP of " + corrected.name);
             UmapLayout umap(knn.neighbors, layout.umap);
             umap.run_to_end();
             r.harmony_umap_key = harmony_umap_key(options.embedding);

@@ -1,11 +1,9 @@
 #include "batch_controller.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <exception>
-#include <mutex>
 #include <thread>
 
 #include <QSettings>
@@ -15,6 +13,7 @@
 #include "embedding_controller.hpp"
 #include "obs_access.hpp"
 #include "pipeline_controller.hpp"
+#include "progress_mailbox.hpp"
 #include "transcura/errors.hpp"
 
 namespace transcura::shell {
@@ -23,13 +22,10 @@ using widgets::BatchAnalysis;
 using widgets::BatchMetric;
 
 /// Shared by a running job and the controller (as in PipelineController): the cancel flag and
-/// the latest progress, picked up by at most one queued call at a time.
+/// the latest progress.
 struct BatchChannel {
     CancelToken cancel;
-    std::mutex mutex;
-    double fraction = 0;
-    std::string what;
-    std::atomic<bool> progress_posted{false};
+    std::shared_ptr<ProgressMailbox> progress;
 };
 
 namespace {
@@ -88,6 +84,7 @@ void BatchController::setCohort(std::shared_ptr<const Cohort> cohort) {
     cancel();
     cohort_ = std::move(cohort);
     analysis_.reset();
+    corrected_umap_.reset();
     colored_metric_.reset();
     panel_->setCohort(cohort_);
     run_action_->setEnabled(cohort_ != nullptr);
@@ -122,6 +119,8 @@ void BatchController::run(const BatchRequest& request) {
         return;
     }
     auto channel = std::make_shared<BatchChannel>();
+    channel->progress = ProgressMailbox::create(
+        this, [this](double fraction, const QString& text) { emit progress(fraction, text); });
     channel_ = channel;
     busy_ = true;
     emit busyChanged(true);
@@ -129,35 +128,22 @@ void BatchController::run(const BatchRequest& request) {
     emit started(tr("Batch diagnostics"));
     panel_->setBusy(true, tr("Batch diagnostics of %1\u2026").arg(request.batch_key));
 
-    auto post_progress = [this, channel] {
-        if (!channel->progress_posted.exchange(true))
-            QMetaObject::invokeMethod(
-                this,
-                [this, channel] {
-                    if (channel == channel_) deliverProgress();
-                },
-                Qt::QueuedConnection);
-    };
     RunControl control;
     control.cancel = &channel->cancel;
     // Leave a core to the GUI thread, as the pipeline does.
     control.num_threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) - 1);
-    control.progress = [channel, post_progress](double fraction, const std::string& text) {
-        {
-            std::lock_guard<std::mutex> lock(channel->mutex);
-            channel->fraction = fraction;
-            // core's parts name themselves ("LISI", "Harmony ..."); its last message already
-            // says "batch diagnostics".
-            channel->what = text.rfind("batch", 0) == 0 ? text : "Batch: " + text;
-        }
-        post_progress();
+    std::shared_ptr<ProgressMailbox> mailbox = channel->progress;
+    control.progress = [mailbox](double fraction, const std::string& text) {
+        // core's parts name themselves ("LISI", "Harmony ..."); its last message already says
+        // "batch diagnostics".
+        mailbox->post(fraction, text.rfind("batch", 0) == 0 ? text : "Batch: " + text);
     };
     std::shared_ptr<const Cohort> cohort = cohort_;
     watcher_.setFuture(QtConcurrent::run([cohort, request, control]() -> BatchJobResult {
         BatchJobResult result;
         result.cohort = cohort;
         try {
-            result.analysis = compute(*cohort, request, control);
+            result.computed = compute(*cohort, request, control);
         } catch (const Cancelled&) {
             result.cancelled = true;
         } catch (const std::exception& e) {
@@ -169,18 +155,20 @@ void BatchController::run(const BatchRequest& request) {
     }));
 }
 
-std::shared_ptr<const BatchAnalysis> BatchController::compute(const Cohort& cohort,
-                                                              const BatchRequest& request,
-                                                              const RunControl& control) {
+BatchComputation BatchController::compute(const Cohort& cohort, const BatchRequest& request,
+                                          const RunControl& control) {
     const auto t0 = std::chrono::steady_clock::now();
     const std::string embedding_key = request.embedding_key.toStdString();
     // core's diagnose_cohort (what `transcura-cli diagnose` runs) writes its results into the
     // cohort it is given; the shown cohort is shared and const, so it works on a light copy:
-    // obs, names and the one embedding (X only when obs has no QC columns to take medians of).
+    // obs, names, the one embedding (X only when obs has no QC columns to take medians of) and
+    // the pipeline's kNN / UMAP parameters, with which X_umap_harmony is laid out.
     Cohort light;
     light.obs_names = cohort.obs_names;
     light.var_names = cohort.var_names;
     light.obs = cohort.obs;
+    for (const char* recorded : {"neighbors", "umap"})
+        if (auto it = cohort.uns.find(recorded); it != cohort.uns.end()) light.uns[recorded] = *it;
     if (auto it = cohort.obsm.find(embedding_key); it != cohort.obsm.end())
         light.obsm.emplace(embedding_key, it->second);
     if (!has_qc_columns(cohort.obs) && cohort.X) light.X = cohort.X;
@@ -196,6 +184,7 @@ std::shared_ptr<const BatchAnalysis> BatchController::compute(const Cohort& coho
     options.label_key = request.label_key.toStdString();
     options.embedding = embedding_key;
     options.harmony = request.harmony;
+    options.harmony_umap = request.harmony_umap;
     options.add_to_obs = false;
     options.control = control;
     if (cohort.n_obs() > 50000) options.harmony_options.kmeans_n_init = 3;  // init dominates
@@ -223,25 +212,19 @@ std::shared_ptr<const BatchAnalysis> BatchController::compute(const Cohort& coho
         if (corrected != light.obsm.end())
             analysis->corrected = std::make_shared<DenseD>(std::move(corrected->second));
     }
+    BatchComputation computed;
+    if (r.harmony_umap_run)
+        if (auto umap = light.obsm.find(r.harmony_umap_key); umap != light.obsm.end())
+            computed.corrected_umap = std::make_shared<DenseD>(std::move(umap->second));
     analysis->seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    return analysis;
-}
-
-void BatchController::deliverProgress() {
-    double fraction;
-    QString what;
-    {
-        std::lock_guard<std::mutex> lock(channel_->mutex);
-        channel_->progress_posted = false;
-        fraction = channel_->fraction;
-        what = QString::fromStdString(channel_->what);
-    }
-    emit progress(fraction, what);
+    computed.analysis = std::move(analysis);
+    return computed;
 }
 
 void BatchController::jobFinished() {
     BatchJobResult result = watcher_.result();
+    channel_->progress->close();  // progress still queued belongs to the finished job
     channel_.reset();
     busy_ = false;
     if (pending_) {
@@ -258,17 +241,33 @@ void BatchController::jobFinished() {
         panel_->setBusy(false);
         panel_->clearResults(tr("Batch diagnostics failed: %1").arg(result.error));
         emit failed(result.error);
-    } else if (result.analysis && result.cohort == cohort_) {
-        analysis_ = result.analysis;
+    } else if (result.computed.analysis && result.cohort == cohort_) {
+        analysis_ = result.computed.analysis;
+        corrected_umap_ = result.computed.corrected_umap;
         panel_->setBusy(false);
         panel_->setResults(analysis_);
-        embedding_->removeEmbedding(correctedKey());
-        if (analysis_->corrected) embedding_->addEmbedding(correctedKey(), analysis_->corrected);
+        offerCorrectedEmbeddings();
         emit finished(analysis_);
     } else {
         panel_->setBusy(false);
     }
     emit busyChanged(false);
+}
+
+void BatchController::offerCorrectedEmbeddings() {
+    // A rerun replaces the matrices; a view showing one of them keeps showing its new version.
+    const QString shown = embedding_->embeddingKey();
+    const int x = embedding_->xComponent(), y = embedding_->yComponent(),
+              z = embedding_->zComponent();
+    const std::pair<QString, std::shared_ptr<const DenseD>> offered[] = {
+        {correctedKey(), analysis_ ? analysis_->corrected : nullptr},
+        {correctedUmapKey(), corrected_umap_}};
+    for (const auto& [key, matrix] : offered) embedding_->removeEmbedding(key);
+    for (const auto& [key, matrix] : offered)
+        if (matrix) embedding_->addEmbedding(key, matrix);
+    for (const auto& [key, matrix] : offered)
+        if (key == shown && matrix && embedding_->embeddingKey() != shown)
+            embedding_->showEmbedding(key, x, y, z);
 }
 
 bool BatchController::colorByMetric(BatchMetric metric, bool corrected) {

@@ -2,7 +2,8 @@
 // Runs core's batch diagnostics (and Harmony, then the diagnostics again on its corrected
 // embedding) off the GUI thread for the batch panel, with progress and cancellation; colours
 // the embedding by a metric's per-cell score when the panel asks, and offers Harmony's
-// corrected embedding to the view. A new cohort cancels the running job and clears the results.
+// corrected embedding and the UMAP laid out from it (X_umap_harmony, as the pipeline lays out
+// X_umap) to the view. A new cohort cancels the running job and clears the results.
 #include <memory>
 #include <optional>
 #include <utility>
@@ -31,12 +32,19 @@ struct BatchRequest {
     QString label_key;      // "" = none
     QString embedding_key;  // obsm matrix, e.g. X_pca
     bool harmony = true;
+    bool harmony_umap = true;  // with Harmony: also the UMAP of the corrected embedding
+};
+
+/// What compute() measures: the panel's analysis, and the UMAP of the corrected embedding.
+struct BatchComputation {
+    std::shared_ptr<const widgets::BatchAnalysis> analysis;
+    std::shared_ptr<const DenseD> corrected_umap;  // null when not laid out
 };
 
 /// The job's outcome, handed back to the GUI thread.
 struct BatchJobResult {
     std::shared_ptr<const Cohort> cohort;  // the cohort measured
-    std::shared_ptr<const widgets::BatchAnalysis> analysis;
+    BatchComputation computed;
     QString error;
     bool cancelled = false;
 };
@@ -54,6 +62,8 @@ public:
     void cancel();
     bool isBusy() const { return busy_; }
     std::shared_ptr<const widgets::BatchAnalysis> analysis() const { return analysis_; }
+    /// The UMAP of Harmony's corrected embedding from the last run (null when none).
+    std::shared_ptr<const DenseD> correctedUmap() const { return corrected_umap_; }
 
     /// Run on every new cohort that has a batch key (at most maxAutoCells() cells).
     void setAutoRun(bool on) { auto_run_ = on; }
@@ -69,14 +79,16 @@ public:
     /// Shows Harmony's corrected embedding (X_pca_harmony), or goes back to the one before.
     bool showCorrectedEmbedding(bool show);
     static QString correctedKey() { return QStringLiteral("X_pca_harmony"); }
+    /// The key the corrected embedding's UMAP is offered under in the embedding chooser.
+    static QString correctedUmapKey() { return QStringLiteral("X_umap_harmony"); }
 
     QAction* runAction() const { return run_action_; }
     QAction* autoRunAction() const { return auto_run_action_; }
 
-    /// The work itself (public for tests and benchmarks): core's diagnostics and Harmony.
-    static std::shared_ptr<const widgets::BatchAnalysis> compute(const Cohort& cohort,
-                                                                 const BatchRequest& request,
-                                                                 const RunControl& control);
+    /// The work itself (public for tests and benchmarks): core's diagnostics, Harmony and the
+    /// UMAP of its correction (diagnose_cohort, as `transcura-cli diagnose` runs it).
+    static BatchComputation compute(const Cohort& cohort, const BatchRequest& request,
+                                    const RunControl& control);
 
 signals:
     void busyChanged(bool busy);
@@ -89,13 +101,14 @@ signals:
 private:
     void setCohort(std::shared_ptr<const Cohort> cohort);
     void jobFinished();
-    void deliverProgress();
+    void offerCorrectedEmbeddings();
 
     PipelineController* pipeline_;
     EmbeddingController* embedding_;
     widgets::BatchPanel* panel_;
     std::shared_ptr<const Cohort> cohort_;
     std::shared_ptr<const widgets::BatchAnalysis> analysis_;
+    std::shared_ptr<const DenseD> corrected_umap_;
     QFutureWatcher<BatchJobResult> watcher_;
     std::shared_ptr<BatchChannel> channel_;
     std::unique_ptr<BatchRequest> pending_;

@@ -9,22 +9,22 @@
 #include <QFileInfo>
 #include <QtConcurrent/QtConcurrentRun>
 
+#include "progress_mailbox.hpp"
 #include "transcura/errors.hpp"
 #include "transcura/io.hpp"
 #include "transcura/progress.hpp"
 
 namespace transcura::shell {
 
-/// Shared by a running job and the controller: the cancel flag, and the latest progress and
-/// layout, handed over under a lock and picked up by one queued call at a time.
+/// Shared by a running job and the controller: the cancel flag, the latest progress, and the
+/// latest layout, handed over under a lock and picked up by one queued call at a time (as the
+/// progress mailbox does for progress).
 struct JobChannel {
     CancelToken cancel;
+    std::shared_ptr<ProgressMailbox> progress;
     std::mutex mutex;
-    double fraction = -1;
-    std::string what;
     std::shared_ptr<DenseD> layout;
     int epoch = 0, n_epochs = 0;
-    std::atomic<bool> progress_posted{false};
     std::atomic<bool> layout_posted{false};
 };
 
@@ -74,6 +74,8 @@ void PipelineController::cancel() {
 
 void PipelineController::start(const Request& request) {
     auto channel = std::make_shared<JobChannel>();
+    channel->progress = ProgressMailbox::create(
+        this, [this](double fraction, const QString& text) { emit progress(fraction, text); });
     channel_ = channel;
     busy_ = true;
     emit busyChanged(true);
@@ -82,16 +84,7 @@ void PipelineController::start(const Request& request) {
                              : tr("Opening %1").arg(QFileInfo(request.path).fileName());
     emit started(what);
 
-    // Called from the worker: at most one queued delivery of each kind is pending.
-    auto post_progress = [this, channel] {
-        if (!channel->progress_posted.exchange(true))
-            QMetaObject::invokeMethod(
-                this,
-                [this, channel] {
-                    if (channel == channel_) deliverProgress();
-                },
-                Qt::QueuedConnection);
-    };
+    // Called from the worker: at most one queued layout delivery is pending.
     auto post_layout = [this, channel] {
         if (!channel->layout_posted.exchange(true))
             QMetaObject::invokeMethod(
@@ -103,18 +96,13 @@ void PipelineController::start(const Request& request) {
     };
     PipelineOptions options = parameters_;
 
-    auto job = [request, options, channel, post_progress, post_layout]() -> JobResult {
+    auto job = [request, options, channel, post_layout]() -> JobResult {
         QElapsedTimer timer;
         timer.start();
         JobResult result;
         result.path = request.path;
         auto report = [&](double fraction, const std::string& text) {
-            {
-                std::lock_guard<std::mutex> lock(channel->mutex);
-                channel->fraction = fraction;
-                channel->what = text;
-            }
-            post_progress();
+            channel->progress->post(fraction, text);
         };
         std::shared_ptr<const Cohort> input = request.input;
         try {
@@ -178,18 +166,6 @@ void PipelineController::start(const Request& request) {
     watcher_.setFuture(QtConcurrent::run(job));
 }
 
-void PipelineController::deliverProgress() {
-    double fraction;
-    QString what;
-    {
-        std::lock_guard<std::mutex> lock(channel_->mutex);
-        channel_->progress_posted = false;
-        fraction = channel_->fraction;
-        what = QString::fromStdString(channel_->what);
-    }
-    emit progress(fraction, what);
-}
-
 void PipelineController::deliverLayout() {
     std::shared_ptr<const DenseD> layout;
     int epoch, n_epochs;
@@ -205,6 +181,7 @@ void PipelineController::deliverLayout() {
 
 void PipelineController::finished() {
     JobResult result = watcher_.result();
+    channel_->progress->close();  // progress still queued belongs to the finished job
     channel_.reset();
     busy_ = false;
     if (result.cancelled) {

@@ -74,7 +74,6 @@ private:
     };
     void start(const Request& request);
     void finished();
-    void deliverProgress();
     void deliverLayout();
 
     PipelineOptions parameters_;

@@ -1,9 +1,12 @@
 // The batch panel driven through the main window on the Kang 2018 IFN-beta cohort (batch
 // `stim`): its table holds exactly what `transcura-cli diagnose --harmony` computes (a separate
 // process), the composition heatmap counts the cells of each cluster per batch, clicking a
-// metric recolours the embedding by its per-cell score, the corrected embedding can be shown,
-// a run can be cancelled, and screenshots of the panel are saved.
+// metric recolours the embedding by its per-cell score, the corrected embedding and its UMAP
+// (X_umap_harmony, which mixes the conditions X_umap keeps apart) can be shown from the
+// embedding chooser, a run can be cancelled (also while that UMAP is laid out), and
+// screenshots of the panel are saved.
 #include <QCheckBox>
+#include <QComboBox>
 #include <QDockWidget>
 #include <QHeaderView>
 #include <QJsonArray>
@@ -20,12 +23,14 @@
 #include "batch_panel.hpp"
 #include "batch_plots.hpp"
 #include "embedding_controller.hpp"
+#include "embedding_toolbar.hpp"
 #include "embedding_view.hpp"
 #include "gui_test_support.hpp"
 #include "main_window.hpp"
 #include "open_action.hpp"
 #include "pipeline_controller.hpp"
 #include "test_support.hpp"
+#include "transcura/lisi.hpp"
 
 using namespace transcura;
 using shell::MainWindow;
@@ -59,6 +64,37 @@ bool same(double a, double b, double tolerance = 1e-9) {
 void click_cell(QTableWidget* table, int row, int column) {
     const QRect rect = table->visualRect(table->model()->index(row, column));
     QTest::mouseClick(table->viewport(), Qt::LeftButton, {}, rect.center());
+}
+
+/// The embedding chooser of the window's embedding toolbar.
+QComboBox* embedding_chooser(QWidget* window) {
+    auto* toolbar = window->findChild<widgets::EmbeddingToolbar*>();
+    if (!toolbar) return nullptr;
+    for (QComboBox* box : toolbar->findChildren<QComboBox*>())
+        if (box->toolTip().contains(QStringLiteral("obsm"))) return box;
+    return nullptr;
+}
+
+QStringList chooser_items(QComboBox* box) {
+    QStringList items;
+    for (int i = 0; box && i < box->count(); ++i) items << box->itemText(i);
+    return items;
+}
+
+bool finite_layout(const DenseD& m, int64_t rows) {
+    if (m.n_rows != rows || m.n_cols != 2) return false;
+    for (double v : m.values)
+        if (!std::isfinite(v)) return false;
+    return true;
+}
+
+/// Chooses an embedding in the toolbar's chooser as a user would.
+bool choose_embedding(QWidget* window, const QString& key) {
+    QComboBox* box = embedding_chooser(window);
+    const int index = box ? box->findText(key) : -1;
+    if (index < 0) return false;
+    box->setCurrentIndex(index);
+    return true;
 }
 
 /// Whether a drawn colour is the colour map's value for t (one LUT step of rounding allowed).
@@ -105,6 +141,15 @@ private slots:
         auto analysis = window_->batchController()->analysis();
         QVERIFY(analysis && analysis->harmony && analysis->corrected);
         QCOMPARE(analysis->n_cells(), int64_t(2000));
+        // The UMAP of the corrected PCs: one finite 2-D row per cell, offered in the chooser
+        // next to the cohort's own embeddings.
+        auto umap = window_->batchController()->correctedUmap();
+        QVERIFY(umap && finite_layout(*umap, 2000));
+        const QStringList offered = chooser_items(embedding_chooser(window_.get()));
+        QVERIFY2(offered.contains(QStringLiteral("X_umap_harmony")) &&
+                     offered.contains(QStringLiteral("X_pca_harmony")) &&
+                     offered.contains(QStringLiteral("X_pca")),
+                 qPrintable(offered.join(' ')));
 
         // The same diagnostics by the command line, in its own process.
         QTemporaryDir dir;
@@ -298,6 +343,57 @@ private slots:
         qInfo("kang pipeline: %zu leiden clusters, cLISI %.3f, graph connectivity %.3f -> %.3f",
               composition.clusters.size(), analysis->raw.clisi_median,
               analysis->raw.graph_connectivity, analysis->harmony->graph_connectivity);
+
+        // The pipeline's X_umap against the UMAP of the Harmony-corrected PCs, chosen in the
+        // embedding chooser: the conditions X_umap keeps apart mix after Harmony.
+        auto umap = window_->batchController()->correctedUmap();
+        QVERIFY(umap && finite_layout(*umap, cohort->n_obs()));
+        QVERIFY(cohort->obsm.count("X_umap"));
+        LisiOptions lisi;
+        lisi.control.num_threads = 2;
+        const double ilisi_umap =
+            compute_lisi(cohort->obsm.at("X_umap"), analysis->batch.codes, lisi).median;
+        const double ilisi_harmony = compute_lisi(*umap, analysis->batch.codes, lisi).median;
+        qInfo("kang pipeline: UMAP iLISI %.3f (X_umap) -> %.3f (X_umap_harmony)", ilisi_umap,
+              ilisi_harmony);
+        QVERIFY(ilisi_harmony > ilisi_umap + 0.3);
+        window_->embedding()->colorByColumn(QStringLiteral("stim"));
+        QVERIFY(choose_embedding(window_.get(), QStringLiteral("X_umap_harmony")));
+        QCOMPARE(window_->embedding()->embeddingKey(), QStringLiteral("X_umap_harmony"));
+        auto* view = window_->embeddingView();
+        QCOMPARE(view->pointCount(), cohort->n_obs());
+        for (int64_t i : {int64_t(0), int64_t(7), cohort->n_obs() - 1}) {
+            QCOMPARE(view->coordinates()[3 * i], float((*umap)(i, 0)));
+            QCOMPARE(view->coordinates()[3 * i + 1], float((*umap)(i, 1)));
+        }
+        QTest::qWait(50);
+        gui_test::save_screenshot(window_.get(), QStringLiteral("batch_umap_harmony_window"));
+        QVERIFY(choose_embedding(window_.get(), QStringLiteral("X_umap")));
+        QTest::qWait(50);
+        gui_test::save_screenshot(window_.get(), QStringLiteral("batch_umap_raw_window"));
+
+        // A rerun while X_umap_harmony is shown: progress reaches the UMAP part, cancelling
+        // there keeps the last results and the view on the same layout.
+        QVERIFY(choose_embedding(window_.get(), QStringLiteral("X_umap_harmony")));
+        auto* controller = window_->batchController();
+        QSignalSpy cancelled(controller, &shell::BatchController::cancelled);
+        double fraction = 0;
+        QString what;
+        auto watch = connect(controller, &shell::BatchController::progress, this,
+                             [&](double f, const QString& text) {
+                                 fraction = f;
+                                 what = text;
+                             });
+        controller->run();
+        QVERIFY(QTest::qWaitFor([&] { return what.contains(QStringLiteral("UMAP of")); }, 120000));
+        controller->cancel();
+        QTRY_VERIFY_WITH_TIMEOUT(!controller->isBusy(), 60000);
+        disconnect(watch);
+        qInfo("cancelled at %.2f: %s", fraction, qPrintable(what));
+        QVERIFY(fraction >= 0.75 && fraction <= 1.0);
+        QCOMPARE(cancelled.count(), 1);
+        QCOMPARE(controller->correctedUmap(), umap);
+        QCOMPARE(window_->embedding()->embeddingKey(), QStringLiteral("X_umap_harmony"));
     }
 
     void cancelAndErrorsKeepThePanelUsable() {

@@ -3,7 +3,6 @@
 #include <cmath>
 
 #include <QJsonObject>
-#include <QTemporaryDir>
 #include <QtTest/QtTest>
 
 #include "batch_test_io.hpp"
@@ -43,35 +42,12 @@ class TestHarmony : public QObject {
     Q_OBJECT
 
 private:
-    QTemporaryDir dir_;
-    DenseD pcs_;
-    DenseD reference_;
-    std::vector<int32_t> donors_;
-    std::vector<int32_t> labels_;
+    batch_test::Pbmc3500 pbmc_;
     HarmonyResults result_;
-
-    QString path(const char* name) const { return dir_.filePath(QString::fromLatin1(name)); }
-    /// Simulated cohorts go to their own folder: they reuse the oracle's file names.
-    QString sim_dir() const {
-        QDir(dir_.path()).mkpath("sim");
-        return dir_.filePath("sim");
-    }
-    QString sim(const char* name) const {
-        return QDir(sim_dir()).filePath(QString::fromLatin1(name));
-    }
 
 private slots:
     void initTestCase() {
-        QVERIFY(dir_.isValid());
-        QJsonObject info =
-            test_support::python_json("oracle_batch.py", {"prepare_pbmc", dir_.path()});
-        QCOMPARE(info.value("n").toInt(), 3500);
-        pcs_ = batch_test::read_matrix(path("pcs.bin"), 3500, 30);
-        reference_ = batch_test::read_matrix(path("harmonized.bin"), 3500, 30);
-        donors_ = batch_test::read_raw<int32_t>(path("donor.bin"));
-        labels_ = batch_test::read_raw<int32_t>(path("labels.bin"));
-        QCOMPARE(pcs_.n_rows, int64_t(3500));
-        QCOMPARE(reference_.n_rows, int64_t(3500));
+        QVERIFY(pbmc_.load());  // oracle_batch.py prepare_pbmc, read back
     }
 
     void matchesReferenceOnPbmc() {
@@ -79,13 +55,13 @@ private slots:
         options.control.num_threads = 2;
         QElapsedTimer timer;
         timer.start();
-        result_ = run_harmony(pcs_, donors_, options);
+        result_ = run_harmony(pbmc_.pcs, pbmc_.donors, options);
         const qint64 ms = timer.elapsed();
         QCOMPARE(result_.n_clusters, 100);  // min(round(3500 / 30), 100)
         QCOMPARE(result_.corrected.n_rows, int64_t(3500));
         double lowest = 1, mean = 0;
         for (int j = 0; j < 30; ++j) {
-            const double r = pearson(result_.corrected, reference_, j);
+            const double r = pearson(result_.corrected, pbmc_.harmonized, j);
             lowest = std::min(lowest, r);
             mean += r / 30;
         }
@@ -105,19 +81,20 @@ private slots:
 
     void mixesAtLeastAsWellAsHarmonypy() {
         QVERIFY(result_.corrected.n_rows == 3500);
-        QVERIFY(batch_test::write_raw(path("corrected.bin"), result_.corrected.values));
+        QVERIFY(batch_test::write_raw(pbmc_.path("corrected.bin"), result_.corrected.values));
         QJsonObject oracle = test_support::python_json(
-            "oracle_batch.py", {"harmony", path("pcs.bin"), "3500", "30", path("donor.bin"),
-                                path("labels.bin"), path("harmonypy.bin")});
+            "oracle_batch.py",
+            {"harmony", pbmc_.path("pcs.bin"), "3500", "30", pbmc_.path("donor.bin"),
+             pbmc_.path("labels.bin"), pbmc_.path("harmonypy.bin")});
         QVERIFY(oracle.contains("ilisi_after"));
-        const double ilisi = compute_lisi(result_.corrected, donors_).median;
-        const double clisi = compute_lisi(result_.corrected, labels_).median;
-        const double ilisi_before = compute_lisi(pcs_, donors_).median;
+        const double ilisi = compute_lisi(result_.corrected, pbmc_.donors).median;
+        const double clisi = compute_lisi(result_.corrected, pbmc_.labels).median;
+        const double ilisi_before = compute_lisi(pbmc_.pcs, pbmc_.donors).median;
         qInfo(
             "iLISI median: before %.4f, ours %.4f, harmonypy %.4f; cLISI median: before "
             "%.4f, ours %.4f, harmonypy %.4f",
             ilisi_before, ilisi, oracle["ilisi_after"].toDouble(),
-            compute_lisi(pcs_, labels_).median, clisi, oracle["clisi_after"].toDouble());
+            compute_lisi(pbmc_.pcs, pbmc_.labels).median, clisi, oracle["clisi_after"].toDouble());
         QVERIFY(ilisi >= oracle["ilisi_after"].toDouble() - 0.02);
         QVERIFY(clisi <= oracle["clisi_after"].toDouble() + 0.05);
         QVERIFY(ilisi > ilisi_before + 0.5);
@@ -128,27 +105,29 @@ private slots:
         options.max_iter_harmony = 3;
         options.kmeans_n_init = 2;
         options.control.num_threads = 1;
-        Harmony stepper(pcs_, donors_, options);
+        Harmony stepper(pbmc_.pcs, pbmc_.donors, options);
         QCOMPARE(stepper.iteration(), 0);
-        QCOMPARE(stepper.corrected().values, pcs_.values);
+        QCOMPARE(stepper.corrected().values, pbmc_.pcs.values);
         int steps = 0;
         while (stepper.step()) ++steps;
         QVERIFY(stepper.finished());
         QCOMPARE(stepper.iteration(), steps + 1);
         QVERIFY(stepper.iteration() <= 3);
         options.control.num_threads = 2;
-        const HarmonyResults two = run_harmony(pcs_, donors_, options);
+        const HarmonyResults two = run_harmony(pbmc_.pcs, pbmc_.donors, options);
         QCOMPARE(two.corrected.values, stepper.corrected().values);  // any thread count
         options.seed = 5;
-        QVERIFY(run_harmony(pcs_, donors_, options).corrected.values != two.corrected.values);
+        QVERIFY(run_harmony(pbmc_.pcs, pbmc_.donors, options).corrected.values !=
+                two.corrected.values);
 
         CancelToken token;
         token.cancel();
         options.control.cancel = &token;
-        QVERIFY_THROWS_EXCEPTION(Cancelled, run_harmony(pcs_, donors_, options));
+        QVERIFY_THROWS_EXCEPTION(Cancelled, run_harmony(pbmc_.pcs, pbmc_.donors, options));
         QVERIFY_THROWS_EXCEPTION(InvalidArgument,
-                                 Harmony(pcs_, std::vector<int32_t>(3500, -1), {}));
-        QVERIFY_THROWS_EXCEPTION(InvalidArgument, Harmony(pcs_, std::vector<int32_t>(5, 0), {}));
+                                 Harmony(pbmc_.pcs, std::vector<int32_t>(3500, -1), {}));
+        QVERIFY_THROWS_EXCEPTION(InvalidArgument,
+                                 Harmony(pbmc_.pcs, std::vector<int32_t>(5, 0), {}));
     }
 
     void strongSimulatedBatch() {
@@ -170,16 +149,17 @@ private slots:
         const DenseD pcs = run_pca(normalize_total(*cohort.X, normalize).X, pca_options).scores;
         const std::vector<int32_t>& batch = cohort.obs.find("batch")->codes;
         const std::vector<int32_t>& types = cohort.obs.find("cell_type")->codes;
-        QVERIFY(batch_test::write_raw(sim("emb.bin"), pcs.values));
-        QVERIFY(batch_test::write_raw(sim("batch.bin"), batch));
-        QVERIFY(batch_test::write_raw(sim("labels.bin"), types));
+        QVERIFY(batch_test::write_raw(pbmc_.sim("emb.bin"), pcs.values));
+        QVERIFY(batch_test::write_raw(pbmc_.sim("batch.bin"), batch));
+        QVERIFY(batch_test::write_raw(pbmc_.sim("labels.bin"), types));
 
         QJsonObject oracle = test_support::python_json(
-            "oracle_batch.py", {"harmony", sim("emb.bin"), "3000", "30", sim("batch.bin"),
-                                sim("labels.bin"), sim("harmonypy.bin")});
+            "oracle_batch.py",
+            {"harmony", pbmc_.sim("emb.bin"), "3000", "30", pbmc_.sim("batch.bin"),
+             pbmc_.sim("labels.bin"), pbmc_.sim("harmonypy.bin")});
         QVERIFY(oracle.contains("ilisi_after"));
         const HarmonyResults ours = run_harmony(pcs, batch);
-        const DenseD theirs = batch_test::read_matrix(sim("harmonypy.bin"), 3000, 30);
+        const DenseD theirs = batch_test::read_matrix(pbmc_.sim("harmonypy.bin"), 3000, 30);
         QCOMPARE(theirs.n_rows, int64_t(3000));
         const double ilisi = compute_lisi(ours.corrected, batch).median;
         const double clisi = compute_lisi(ours.corrected, types).median;

@@ -4,7 +4,6 @@
 
 #include <QJsonArray>
 #include <QJsonObject>
-#include <QTemporaryDir>
 #include <QtTest/QtTest>
 
 #include "batch_test_io.hpp"
@@ -25,34 +24,11 @@ class TestKbetPcr : public QObject {
     Q_OBJECT
 
 private:
-    QTemporaryDir dir_;
-    DenseD pcs_;
-    DenseD harmonized_;
-    std::vector<int32_t> donors_;
-    std::vector<int32_t> labels_;
-
-    QString path(const char* name) const { return dir_.filePath(QString::fromLatin1(name)); }
-    /// Simulated cohorts go to their own folder: they reuse the oracle's file names.
-    QString sim_dir() const {
-        QDir(dir_.path()).mkpath("sim");
-        return dir_.filePath("sim");
-    }
-    QString sim(const char* name) const {
-        return QDir(sim_dir()).filePath(QString::fromLatin1(name));
-    }
+    batch_test::Pbmc3500 pbmc_;
 
 private slots:
     void initTestCase() {
-        QVERIFY(dir_.isValid());
-        QJsonObject info =
-            test_support::python_json("oracle_batch.py", {"prepare_pbmc", dir_.path()});
-        QCOMPARE(info.value("n").toInt(), 3500);
-        pcs_ = batch_test::read_matrix(path("pcs.bin"), 3500, 30);
-        harmonized_ = batch_test::read_matrix(path("harmonized.bin"), 3500, 30);
-        donors_ = batch_test::read_raw<int32_t>(path("donor.bin"));
-        labels_ = batch_test::read_raw<int32_t>(path("labels.bin"));
-        QCOMPARE(pcs_.n_rows, int64_t(3500));
-        QCOMPARE(harmonized_.n_rows, int64_t(3500));
+        QVERIFY(pbmc_.load());  // oracle_batch.py prepare_pbmc, read back
     }
 
     void chiSquareTailMatchesScipy() {
@@ -89,15 +65,15 @@ private slots:
         KbetOptions options;
         options.seed = 11;
         options.control.num_threads = 2;
-        QCOMPARE(kbet_default_k0(donors_, 0), 291);  // floor(3500 / 3 / 4)
-        KbetResults r = kbet(pcs_, donors_, options);
+        QCOMPARE(kbet_default_k0(pbmc_.donors, 0), 291);  // floor(3500 / 3 / 4)
+        KbetResults r = kbet(pbmc_.pcs, pbmc_.donors, options);
         QCOMPARE(r.k0, 100);  // capped
         QCOMPARE(r.n_tested, int64_t(350));
         QCOMPARE(r.n_batches, 3);
-        QVERIFY(batch_test::write_raw(path("tested.bin"), r.tested_cells));
+        QVERIFY(batch_test::write_raw(pbmc_.path("tested.bin"), r.tested_cells));
         QJsonObject oracle = test_support::python_json(
-            "oracle_batch.py",
-            {"kbet", path("pcs.bin"), "3500", "30", path("donor.bin"), path("tested.bin"), "100"});
+            "oracle_batch.py", {"kbet", pbmc_.path("pcs.bin"), "3500", "30",
+                                pbmc_.path("donor.bin"), pbmc_.path("tested.bin"), "100"});
         const std::vector<double> ref = batch_test::doubles(oracle["pvalues"]);
         QCOMPARE(ref.size(), size_t(350));
         double worst = 0;
@@ -117,29 +93,31 @@ private slots:
         QVERIFY(std::abs(r.rejection_rate - oracle["rejection"].toDouble()) < 1e-12);
 
         // From a shared neighbour table: same cells, same p-values.
-        NeighborLists table = exact_neighbors(pcs_, 100, options.control);
-        KbetResults t = kbet(table, donors_, options);
+        NeighborLists table = exact_neighbors(pbmc_.pcs, 100, options.control);
+        KbetResults t = kbet(table, pbmc_.donors, options);
         QCOMPARE(t.tested_cells, r.tested_cells);
         QCOMPARE(t.acceptance_rate, r.acceptance_rate);
         QCOMPARE(t.expected_rejection_rate, r.expected_rejection_rate);
 
         // Harmony's reference output mixes donors: acceptance rises; random neighbourhoods are
         // rejected at about alpha.
-        KbetResults h = kbet(harmonized_, donors_, options);
+        KbetResults h = kbet(pbmc_.harmonized, pbmc_.donors, options);
         qInfo("kBET acceptance after Harmony (reference): %.4f", h.acceptance_rate);
         QVERIFY(h.acceptance_rate > r.acceptance_rate + 0.2);
         QVERIFY(r.expected_rejection_rate < 0.15);
         // Thread count does not change anything.
         options.control.num_threads = 1;
-        QCOMPARE(kbet(pcs_, donors_, options).p_values.size(), r.p_values.size());
-        QCOMPARE(kbet(pcs_, donors_, options).expected_rejection_rate, r.expected_rejection_rate);
+        QCOMPARE(kbet(pbmc_.pcs, pbmc_.donors, options).p_values.size(), r.p_values.size());
+        QCOMPARE(kbet(pbmc_.pcs, pbmc_.donors, options).expected_rejection_rate,
+                 r.expected_rejection_rate);
     }
 
     void pcrMatchesLeastSquares() {
         QJsonObject oracle = test_support::python_json(
-            "oracle_batch.py", {"pcr", path("pcs.bin"), "3500", "30", path("donor.bin")});
+            "oracle_batch.py",
+            {"pcr", pbmc_.path("pcs.bin"), "3500", "30", pbmc_.path("donor.bin")});
         const std::vector<double> ref = batch_test::doubles(oracle["r2"]);
-        PcrResults r = pc_regression(pcs_, donors_);
+        PcrResults r = pc_regression(pbmc_.pcs, pbmc_.donors);
         QCOMPARE(r.r2_per_pc.size(), size_t(30));
         double worst = 0;
         for (size_t j = 0; j < 30; ++j) worst = std::max(worst, std::abs(r.r2_per_pc[j] - ref[j]));
@@ -151,15 +129,18 @@ private slots:
         PcrOptions options;
         options.pc_variances.assign(30, 0.0);
         options.pc_variances[0] = 2.0;
-        QVERIFY(std::abs(pc_regression(pcs_, donors_, options).r2_weighted - ref[0]) < 1e-12);
-        QVERIFY(pc_regression(harmonized_, donors_).r2_weighted < r.r2_weighted);
-        QVERIFY_THROWS_EXCEPTION(InvalidArgument, pc_regression(pcs_, std::vector<int32_t>(3)));
+        QVERIFY(std::abs(pc_regression(pbmc_.pcs, pbmc_.donors, options).r2_weighted - ref[0]) <
+                1e-12);
+        QVERIFY(pc_regression(pbmc_.harmonized, pbmc_.donors).r2_weighted < r.r2_weighted);
+        QVERIFY_THROWS_EXCEPTION(InvalidArgument,
+                                 pc_regression(pbmc_.pcs, std::vector<int32_t>(3)));
     }
 
     void graphConnectivityMatchesScib() {
         QJsonObject oracle = test_support::python_json(
-            "oracle_batch.py", {"graph", path("pcs.bin"), "3500", "30", path("labels.bin"), "15"});
-        GraphConnectivityResults r = graph_connectivity(pcs_, labels_);
+            "oracle_batch.py",
+            {"graph", pbmc_.path("pcs.bin"), "3500", "30", pbmc_.path("labels.bin"), "15"});
+        GraphConnectivityResults r = graph_connectivity(pbmc_.pcs, pbmc_.labels);
         const std::vector<double> ref = batch_test::doubles(oracle["per_label"]);
         QCOMPARE(r.per_label.size(), ref.size());
         for (size_t l = 0; l < ref.size(); ++l) QVERIFY(std::abs(r.per_label[l] - ref[l]) < 1e-12);
@@ -183,10 +164,11 @@ private slots:
         double last_ilisi = 1e9, last_accept = 2, last_pcr = -1;
         for (const char* shift : {"0", "0.2", "0.5", "1.0"}) {
             QJsonObject info = test_support::python_json(
-                "oracle_batch.py", {"simulate", sim_dir(), "3000", shift, "5"});
+                "oracle_batch.py", {"simulate", pbmc_.sim_dir(), "3000", shift, "5"});
             QCOMPARE(info["n"].toInt(), 3000);
-            const DenseD emb = batch_test::read_matrix(sim("emb.bin"), 3000, 30);
-            const std::vector<int32_t> batch = batch_test::read_raw<int32_t>(sim("batch.bin"));
+            const DenseD emb = batch_test::read_matrix(pbmc_.sim("emb.bin"), 3000, 30);
+            const std::vector<int32_t> batch =
+                batch_test::read_raw<int32_t>(pbmc_.sim("batch.bin"));
             LisiResults ilisi = compute_lisi(emb, batch);
             KbetResults k = kbet(emb, batch);
             PcrResults p = pc_regression(emb, batch);
@@ -284,25 +266,25 @@ private slots:
     void diagnosticsCombineTheMetrics() {
         // Exact path on pbmc3500: every summary equals the metric computed on its own, and the
         // oracles' values.
-        const CodedLabels batch{donors_, {"A", "B", "C"}};
-        CodedLabels labels{labels_, {}};
+        const CodedLabels batch{pbmc_.donors, {"A", "B", "C"}};
+        CodedLabels labels{pbmc_.labels, {}};
         for (int l = 0; l < 8; ++l) labels.names.push_back("type" + std::to_string(l));
         DiagnosticsOptions options;
         options.control.num_threads = 2;
         std::vector<double> progress;
         options.control.progress = [&](double f, const std::string&) { progress.push_back(f); };
-        const DiagnosticsResults r = run_diagnostics(pcs_, batch, labels, {}, options);
+        const DiagnosticsResults r = run_diagnostics(pbmc_.pcs, batch, labels, {}, options);
         QVERIFY(r.neighbors_exact);
         QCOMPARE(r.n_batches, 3);
         QCOMPARE(r.n_labels, 8);
-        QCOMPARE(r.ilisi_median, compute_lisi(pcs_, donors_).median);
-        QCOMPARE(r.clisi_median, compute_lisi(pcs_, labels_).median);
-        QCOMPARE(r.kbet_acceptance, kbet(pcs_, donors_).acceptance_rate);
-        QCOMPARE(r.pcr_batch, pc_regression(pcs_, donors_).r2_weighted);
-        QCOMPARE(r.graph_connectivity, graph_connectivity(pcs_, labels_).score);
+        QCOMPARE(r.ilisi_median, compute_lisi(pbmc_.pcs, pbmc_.donors).median);
+        QCOMPARE(r.clisi_median, compute_lisi(pbmc_.pcs, pbmc_.labels).median);
+        QCOMPARE(r.kbet_acceptance, kbet(pbmc_.pcs, pbmc_.donors).acceptance_rate);
+        QCOMPARE(r.pcr_batch, pc_regression(pbmc_.pcs, pbmc_.donors).r2_weighted);
+        QCOMPARE(r.graph_connectivity, graph_connectivity(pbmc_.pcs, pbmc_.labels).score);
         QJsonObject asw = test_support::python_json(
-            "oracle_batch.py",
-            {"asw", path("pcs.bin"), "3500", "30", path("donor.bin"), path("labels.bin")});
+            "oracle_batch.py", {"asw", pbmc_.path("pcs.bin"), "3500", "30", pbmc_.path("donor.bin"),
+                                pbmc_.path("labels.bin")});
         QVERIFY(std::abs(r.asw_batch - asw["asw_batch"].toDouble()) < 1e-6);
         QVERIFY(std::abs(r.asw_label - asw["asw_label"].toDouble()) < 1e-6);
         QVERIFY(!progress.empty() && progress.back() == 1.0);
@@ -324,7 +306,7 @@ private slots:
 
         // HNSW path (forced): close to the exact results.
         options.exact_max_cells = 1000;
-        const DiagnosticsResults h = run_diagnostics(pcs_, batch, labels, {}, options);
+        const DiagnosticsResults h = run_diagnostics(pbmc_.pcs, batch, labels, {}, options);
         QVERIFY(!h.neighbors_exact);
         double worst = 0;
         for (size_t i = 0; i < 3500; ++i)
@@ -336,14 +318,14 @@ private slots:
         QVERIFY(std::abs(h.ilisi_median - r.ilisi_median) < 0.01);
         QVERIFY(std::abs(h.kbet_acceptance - r.kbet_acceptance) < 0.02);
         // A caller's neighbour table is used as is; a narrow one is refused.
-        const NeighborLists table = exact_neighbors(pcs_, 100);
-        const DiagnosticsResults t = run_diagnostics(pcs_, batch, labels, {}, {}, &table);
+        const NeighborLists table = exact_neighbors(pbmc_.pcs, 100);
+        const DiagnosticsResults t = run_diagnostics(pbmc_.pcs, batch, labels, {}, {}, &table);
         QCOMPARE(t.ilisi, r.ilisi);
-        const NeighborLists narrow = exact_neighbors(pcs_, 15);
+        const NeighborLists narrow = exact_neighbors(pbmc_.pcs, 15);
         QVERIFY_THROWS_EXCEPTION(InvalidArgument,
-                                 run_diagnostics(pcs_, batch, labels, {}, {}, &narrow));
+                                 run_diagnostics(pbmc_.pcs, batch, labels, {}, {}, &narrow));
         // Without labels: label metrics are undefined, batch ASW uses one group.
-        const DiagnosticsResults u = run_diagnostics(pcs_, batch, {}, {}, {}, &table);
+        const DiagnosticsResults u = run_diagnostics(pbmc_.pcs, batch, {}, {}, {}, &table);
         QVERIFY(std::isnan(u.clisi_median) && std::isnan(u.asw_label));
         QVERIFY(std::isnan(u.graph_connectivity));
         QVERIFY(u.asw_batch > 0 && u.asw_batch <= 1);

@@ -4,7 +4,6 @@
 
 #include <QJsonArray>
 #include <QJsonObject>
-#include <QTemporaryDir>
 #include <QtTest/QtTest>
 
 #include "batch_test_io.hpp"
@@ -17,12 +16,7 @@ class TestSilhouette : public QObject {
     Q_OBJECT
 
 private:
-    QTemporaryDir dir_;
-    DenseD pcs_;
-    std::vector<int32_t> donors_;
-    std::vector<int32_t> labels_;
-
-    QString path(const char* name) const { return dir_.filePath(QString::fromLatin1(name)); }
+    batch_test::Pbmc3500 pbmc_;
 
     static double max_diff(const std::vector<double>& a, const std::vector<double>& b) {
         if (a.size() != b.size()) return INFINITY;
@@ -41,14 +35,7 @@ private:
 
 private slots:
     void initTestCase() {
-        QVERIFY(dir_.isValid());
-        QJsonObject info =
-            test_support::python_json("oracle_batch.py", {"prepare_pbmc", dir_.path()});
-        QCOMPARE(info.value("n").toInt(), 3500);
-        pcs_ = batch_test::read_matrix(path("pcs.bin"), 3500, 30);
-        donors_ = batch_test::read_raw<int32_t>(path("donor.bin"));
-        labels_ = batch_test::read_raw<int32_t>(path("labels.bin"));
-        QCOMPARE(pcs_.n_rows, int64_t(3500));
+        QVERIFY(pbmc_.load());  // oracle_batch.py prepare_pbmc, read back
     }
 
     void samplesMatchSklearn_data() {
@@ -60,13 +47,14 @@ private slots:
     void samplesMatchSklearn() {
         QFETCH(QString, codes);
         QJsonObject oracle = test_support::python_json(
-            "oracle_batch.py", {"silhouette", path("pcs.bin"), "3500", "30", dir_.filePath(codes)});
+            "oracle_batch.py",
+            {"silhouette", pbmc_.path("pcs.bin"), "3500", "30", pbmc_.path(codes)});
         const std::vector<double> ref = batch_test::doubles(oracle["samples"]);
         QCOMPARE(ref.size(), size_t(3500));
         SilhouetteOptions options;
         options.control.num_threads = 2;
         SilhouetteResults r =
-            silhouette(pcs_, batch_test::read_raw<int32_t>(dir_.filePath(codes)), options);
+            silhouette(pbmc_.pcs, batch_test::read_raw<int32_t>(pbmc_.path(codes)), options);
         const double worst = max_diff(r.per_cell, ref);
         qInfo("silhouette_score %.9f (sklearn %.9f), per-cell max |diff| %.3g", r.score,
               oracle["score"].toDouble(), worst);
@@ -78,11 +66,11 @@ private slots:
 
     void scibScoresMatch() {
         QJsonObject oracle = test_support::python_json(
-            "oracle_batch.py",
-            {"asw", path("pcs.bin"), "3500", "30", path("donor.bin"), path("labels.bin")});
+            "oracle_batch.py", {"asw", pbmc_.path("pcs.bin"), "3500", "30", pbmc_.path("donor.bin"),
+                                pbmc_.path("labels.bin")});
         SilhouetteOptions options;
-        BatchAswResults b = batch_asw(pcs_, donors_, labels_, options);
-        SilhouetteResults l = silhouette(pcs_, labels_, options);
+        BatchAswResults b = batch_asw(pbmc_.pcs, pbmc_.donors, pbmc_.labels, options);
+        SilhouetteResults l = silhouette(pbmc_.pcs, pbmc_.labels, options);
         qInfo("batch ASW %.9f (scib formula %.9f, %d labels); label ASW %.9f (%.9f)", b.score,
               oracle["asw_batch"].toDouble(), b.n_labels_scored, l.scaled,
               oracle["asw_label"].toDouble());
@@ -100,7 +88,7 @@ private slots:
         SilhouetteOptions options;
         options.max_cells = 1000;
         options.seed = 3;
-        SilhouetteResults r = silhouette(pcs_, labels_, options);
+        SilhouetteResults r = silhouette(pbmc_.pcs, pbmc_.labels, options);
         QVERIFY(r.subsampled);
         QCOMPARE(r.n_scored, int64_t(1000));
         // Scoring the sampled cells alone gives the same widths.
@@ -109,17 +97,18 @@ private slots:
         std::vector<double> expected;
         for (int64_t i = 0; i < 3500; ++i) {
             if (std::isnan(r.per_cell[static_cast<size_t>(i)])) continue;
-            for (int j = 0; j < 30; ++j) sample(static_cast<int64_t>(codes.size()), j) = pcs_(i, j);
-            codes.push_back(labels_[static_cast<size_t>(i)]);
+            for (int j = 0; j < 30; ++j)
+                sample(static_cast<int64_t>(codes.size()), j) = pbmc_.pcs(i, j);
+            codes.push_back(pbmc_.labels[static_cast<size_t>(i)]);
             expected.push_back(r.per_cell[static_cast<size_t>(i)]);
         }
         QCOMPARE(codes.size(), size_t(1000));
         SilhouetteResults full = silhouette(sample, codes, {});
         QVERIFY(max_diff(full.per_cell, expected) < 1e-12);
         // Same seed, same cells; another seed, other cells.
-        QVERIFY(same(silhouette(pcs_, labels_, options).per_cell, r.per_cell));
+        QVERIFY(same(silhouette(pbmc_.pcs, pbmc_.labels, options).per_cell, r.per_cell));
         options.seed = 4;
-        QVERIFY(!same(silhouette(pcs_, labels_, options).per_cell, r.per_cell));
+        QVERIFY(!same(silhouette(pbmc_.pcs, pbmc_.labels, options).per_cell, r.per_cell));
     }
 
     void threadsAndEdgeCases() {
@@ -127,7 +116,8 @@ private slots:
         one.control.num_threads = 1;
         SilhouetteOptions two;
         two.control.num_threads = 2;
-        QCOMPARE(silhouette(pcs_, donors_, one).per_cell, silhouette(pcs_, donors_, two).per_cell);
+        QCOMPARE(silhouette(pbmc_.pcs, pbmc_.donors, one).per_cell,
+                 silhouette(pbmc_.pcs, pbmc_.donors, two).per_cell);
 
         // Tiny hand-checked case: two tight pairs far apart, one singleton.
         DenseD tiny(5, 1);

@@ -15,6 +15,8 @@
 
 #include "test_support.hpp"
 #include "transcura/cohort.hpp"
+#include "transcura/normalize.hpp"
+#include "transcura/pca.hpp"
 
 namespace batch_test {
 
@@ -50,6 +52,16 @@ inline std::vector<double> doubles(const QJsonValue& value) {
     std::vector<double> out;
     for (const QJsonValue& v : value.toArray()) out.push_back(v.toDouble());
     return out;
+}
+
+/// The PCs the batch tests measure a simulated cohort on: counts normalised per cell and
+/// log1p (normalize_total's defaults), then `n_pcs` PCs of all genes.
+inline transcura::DenseD log_normalized_pcs(const transcura::Cohort& cohort, int n_pcs = 30) {
+    transcura::NormalizeOptions normalize;
+    normalize.log1p = true;
+    transcura::PcaOptions pca;
+    pca.n_components = n_pcs;
+    return transcura::run_pca(transcura::normalize_total(*cohort.X, normalize).X, pca).scores;
 }
 
 /// harmonypy's pbmc3500 test data (real PBMC PCs: 3500 cells x 30 PCs, 3 donors, cell-type

@@ -9,8 +9,6 @@
 #include "test_support.hpp"
 #include "transcura/harmony.hpp"
 #include "transcura/lisi.hpp"
-#include "transcura/normalize.hpp"
-#include "transcura/pca.hpp"
 #include "transcura/silhouette.hpp"
 #include "transcura/simulate.hpp"
 
@@ -142,11 +140,7 @@ private slots:
         sim_options.batch_effect = 0.5;
         sim_options.seed = 3;
         const Cohort cohort = simulate_cohort(sim_options).cohort;
-        NormalizeOptions normalize;
-        normalize.log1p = true;
-        PcaOptions pca_options;
-        pca_options.n_components = 30;
-        const DenseD pcs = run_pca(normalize_total(*cohort.X, normalize).X, pca_options).scores;
+        const DenseD pcs = batch_test::log_normalized_pcs(cohort);
         const std::vector<int32_t>& batch = cohort.obs.find("batch")->codes;
         const std::vector<int32_t>& types = cohort.obs.find("cell_type")->codes;
         QVERIFY(batch_test::write_raw(pbmc_.sim("emb.bin"), pcs.values));

@@ -13,8 +13,6 @@
 #include "transcura/graph_connectivity.hpp"
 #include "transcura/kbet.hpp"
 #include "transcura/lisi.hpp"
-#include "transcura/normalize.hpp"
-#include "transcura/pca.hpp"
 #include "transcura/pcr.hpp"
 #include "transcura/simulate.hpp"
 
@@ -204,11 +202,7 @@ private slots:
             sim_options.depth_shift = 0.0;
             sim_options.seed = 3;
             const Cohort cohort = simulate_cohort(sim_options).cohort;
-            NormalizeOptions normalize;
-            normalize.log1p = true;
-            PcaOptions pca_options;
-            pca_options.n_components = 30;
-            const DenseD pcs = run_pca(normalize_total(*cohort.X, normalize).X, pca_options).scores;
+            const DenseD pcs = batch_test::log_normalized_pcs(cohort);
             const std::vector<int32_t>& batch = cohort.obs.find("batch")->codes;
             const double ilisi = compute_lisi(pcs, batch).median;
             const double accept = kbet(pcs, batch).acceptance_rate;

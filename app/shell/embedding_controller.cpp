@@ -181,7 +181,8 @@ const DenseD* EmbeddingController::findEmbedding(const QString& key) const {
 void EmbeddingController::offerEmbeddings(const QString& current) {
     QList<QPair<QString, int>> embeddings;
     for (const QString& k : embeddingKeys(*cohort_))
-        embeddings.append({k, static_cast<int>(cohort_->obsm.at(k.toStdString()).n_cols)});
+        if (!extra_embeddings_.count(k))  // an added matrix (a rerun's X_pca_harmony) replaces it
+            embeddings.append({k, static_cast<int>(cohort_->obsm.at(k.toStdString()).n_cols)});
     for (const auto& [key, matrix] : extra_embeddings_)
         embeddings.append({key, static_cast<int>(matrix->n_cols)});
     toolbar_->setEmbeddings(embeddings, current);

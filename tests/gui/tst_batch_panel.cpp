@@ -155,9 +155,10 @@ private slots:
         QTemporaryDir dir;
         const QString json_path = dir.filePath(QStringLiteral("diagnose.json"));
         auto run = test_support::run(
-            test_support::cli(), {QStringLiteral("diagnose"), kang(), QStringLiteral("--batch-key"),
-                                  QStringLiteral("stim"), QStringLiteral("--harmony"),
-                                  QStringLiteral("--json"), json_path});
+            test_support::cli(),
+            {QStringLiteral("diagnose"), kang(), QStringLiteral("--batch-key"),
+             QStringLiteral("stim"), QStringLiteral("--harmony"), QStringLiteral("--json"),
+             json_path, QStringLiteral("--write"), dir.filePath(QStringLiteral("diagnosed.h5ad"))});
         QVERIFY2(run.exit_code == 0, run.err.constData());
         QFile file(json_path);
         QVERIFY(file.open(QIODevice::ReadOnly));
@@ -227,6 +228,16 @@ private slots:
         panel->setBarQuantity(widgets::BatchPanel::BarQuantity::Ilisi);
         // No labels: the heatmap says what to do instead of drawing an empty grid.
         QVERIFY(panel->heatmap()->composition().clusters.empty());
+
+        // The CLI's file holds X_pca_harmony and X_umap_harmony already; the batch run on open
+        // offers its own, which replace them in the chooser: each key once.
+        QVERIFY(open_and_wait(*window_, dir.filePath(QStringLiteral("diagnosed.h5ad"))));
+        QCOMPARE(finished.count(), 2);
+        QStringList keys = chooser_items(embedding_chooser(window_.get()));
+        QCOMPARE(keys.count(QStringLiteral("X_umap_harmony")), 1);
+        QCOMPARE(keys.count(QStringLiteral("X_pca_harmony")), 1);
+        keys.removeDuplicates();
+        QCOMPARE(keys.size(), chooser_items(embedding_chooser(window_.get())).size());
     }
 
     void clickingAMetricRecoloursTheEmbedding() {

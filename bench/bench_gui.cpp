@@ -2,8 +2,12 @@
 // machine). Run under Xvfb for software rendering, e.g.
 //   xvfb-run -a -s "-screen 0 1600x1000x24" build/bench_gui [--cells 1000000]
 //       [--pipeline-cells 60000] [--repeat 5] [--skip-pipeline] [--legacy]
-// (--legacy: the GUI-thread behaviour before the live-frame budget, the background gene read
-// and the staged cohort hand-off, for before/after figures on the same machine.)
+//       [--profile-frames BUDGET]
+// (--legacy: the GUI-thread behaviour before the live-frame budget, the background gene read,
+// the dense tiles of the decimation and the staged cohort hand-off, for before/after figures on
+// the same machine.
+// --profile-frames: 200 unchanged frames at that point budget and nothing else, to run under
+// `perf record -g`.)
 //
 // Part 1, on a simulated embedding of --cells cells (12 Gaussian blobs; a sparse count matrix
 // of 2000 genes with ~25 non-zeros per cell; categorical and continuous obs columns), in a
@@ -58,7 +62,8 @@ struct Args {
     int64_t pipeline_cells = 60000;
     int repeat = 5;
     bool pipeline = true;
-    bool legacy = false;  // the GUI-thread behaviour before H8: for before/after figures
+    bool legacy = false;          // the GUI-thread behaviour before H8: for before/after figures
+    int64_t profile_budget = -1;  // >= 0: only draw 200 unchanged frames at this budget (perf)
 };
 
 Args parse(int argc, char** argv) {
@@ -76,6 +81,8 @@ Args parse(int argc, char** argv) {
             a.pipeline = false;
         else if (arg == "--legacy")
             a.legacy = true;
+        else if (arg == "--profile-frames")
+            a.profile_budget = std::stoll(next());
         else {
             std::fprintf(stderr, "unknown argument %s\n", arg.c_str());
             std::exit(2);
@@ -187,7 +194,10 @@ void part_one(const Args& args) {
     window.setCentralWidget(view);
     window.addToolBar(toolbar);
     shell::EmbeddingController controller(view, toolbar);
-    if (args.legacy) controller.setBackgroundGeneThreshold(std::numeric_limits<int64_t>::max());
+    if (args.legacy) {
+        controller.setBackgroundGeneThreshold(std::numeric_limits<int64_t>::max());
+        view->setDenseTiling(false);
+    }
     window.resize(1280, 800);
     window.show();
     if (!QTest::qWaitForWindowExposed(&window)) std::printf("warning: window not exposed\n");
@@ -201,6 +211,17 @@ void part_one(const Args& args) {
         "frame (decimated above %s)\n",
         t.nsecsElapsed() / 1e6, view->width(), view->height(),
         static_cast<long long>(view->drawnPoints()), "150k");
+
+    if (args.profile_budget >= 0) {
+        // For `perf record`: nothing but unchanged frames of one size.
+        controller.colorByColumn(QStringLiteral("cluster"));
+        view->setPointBudget(args.profile_budget);
+        Timing frame;
+        for (int r = 0; r < 200; ++r) timed_frame(view, frame, [&] { view->update(); });
+        print("unchanged frame", frame);
+        std::printf("  %lld points drawn\n", static_cast<long long>(view->drawnPoints()));
+        return;
+    }
 
     Timing plain, categorical, continuous, gene, lasso;
     std::vector<double> gene_gui_stall;
@@ -276,6 +297,24 @@ void part_one(const Args& args) {
         if (values.size() != static_cast<size_t>(cohort->n_obs())) std::printf("bad gene\n");
     }
     std::printf("  gene column read (log1p) alone: %.1f ms median\n", median(column_ms));
+
+    // What one frame costs against the points it draws (the point budget thins the cloud by
+    // an even stride before the screen decimation): the fixed part is the frame itself
+    // (clear, blits, the window's composition), the rest is per point.
+    controller.colorByColumn(QStringLiteral("cluster"));
+    std::printf("  frame cost against points drawn (unchanged frame, median of %d):\n",
+                args.repeat);
+    for (int64_t budget :
+         {int64_t(0), int64_t(300000), int64_t(100000), int64_t(30000), int64_t(1000)}) {
+        view->setPointBudget(budget);
+        view->repaint();
+        Timing frame;
+        for (int r = 0; r < args.repeat; ++r) timed_frame(view, frame, [&] { view->update(); });
+        std::printf("    budget %7lld: %6lld points drawn, wall %6.1f  paintGL %6.1f\n",
+                    static_cast<long long>(budget), static_cast<long long>(view->drawnPoints()),
+                    median(frame.wall), median(frame.render));
+    }
+    view->setPointBudget(0);
 }
 
 /// The longest gaps between heartbeats while `busy()` holds.

@@ -288,25 +288,33 @@ void EmbeddingView::setCategoryHidden(int category, bool hidden) {
 
 void EmbeddingView::applyVisibility() {
     bool any_hidden = std::find(hidden_.begin(), hidden_.end(), true) != hidden_.end();
-    if (!any_hidden || codes_.empty()) {
-        visible_mask_.clear();
-    } else {
-        visible_mask_.assign(static_cast<size_t>(n_), 1);
+    std::vector<uint8_t> mask;
+    if (any_hidden && !codes_.empty()) {
+        mask.assign(static_cast<size_t>(n_), 1);
         for (int64_t i = 0; i < n_; ++i) {
             int32_t code = codes_[static_cast<size_t>(i)];
-            visible_mask_[static_cast<size_t>(i)] =
-                code >= 0 && static_cast<size_t>(code) < hidden_.size() &&
-                        hidden_[static_cast<size_t>(code)]
-                    ? 0
-                    : 1;
+            mask[static_cast<size_t>(i)] = code >= 0 &&
+                                                   static_cast<size_t>(code) < hidden_.size() &&
+                                                   hidden_[static_cast<size_t>(code)]
+                                               ? 0
+                                               : 1;
         }
     }
     scene_.setBaseDimmed(!selection_.empty(), dimmedColor());
+    // A recolour that hides nothing (the usual case) keeps the points drawn: only their
+    // colours are gathered again, not the whole decimation of every point.
+    if (mask == visible_mask_) return;
+    visible_mask_ = std::move(mask);
     markGeometryDirty();
 }
 
 void EmbeddingView::markGeometryDirty() {
-    geometry_dirty_ = true;
+    geometry_dirty_ = selection_dirty_ = true;
+    update();
+}
+
+void EmbeddingView::markSelectionDirty() {
+    selection_dirty_ = true;
     update();
 }
 
@@ -333,6 +341,12 @@ void EmbeddingView::setDecimationThreshold(int64_t points) {
     markGeometryDirty();
 }
 
+void EmbeddingView::setDenseTiling(bool on) {
+    if (on == dense_tiling_) return;
+    dense_tiling_ = on;
+    markGeometryDirty();
+}
+
 void EmbeddingView::setPointBudget(int64_t points) {
     points = std::max<int64_t>(points, 0);
     if (points == point_budget_) return;
@@ -345,7 +359,7 @@ int64_t EmbeddingView::drawnPoints() const {
 }
 
 void EmbeddingView::prepareDrawLists() {
-    if (geometry_dirty_) {
+    if (geometry_dirty_ || selection_dirty_) {
         const uint8_t* mask = visible_mask_.empty() ? nullptr : visible_mask_.data();
         const QSizeF area(size());
         const ScreenProjection projection = scene_.projection(area);
@@ -354,11 +368,20 @@ void EmbeddingView::prepareDrawLists() {
             interactive_ ? std::max(2.0, point_size_) : std::max(1.0, point_size_ / 2);
         options.margin_pixels = point_size_;
         options.use_depth = dims_ == 3;
-        auto choose = [&](const std::vector<int64_t>* candidates) {
+        // Tiles need the drawn size in whole pixels of a 1:1 framebuffer (see
+        // point_decimation.hpp); the highlight layer is drawn a pixel larger.
+        const int size = static_cast<int>(point_size_);
+        const bool whole_pixels =
+            std::floor(point_size_) == point_size_ && devicePixelRatioF() == 1.0;
+        auto choose = [&](const std::vector<int64_t>* candidates, int drawn_size) {
             int64_t count = candidates ? static_cast<int64_t>(candidates->size()) : n_;
-            if (count > decimate_above_)
+            if (count > decimate_above_) {
+                options.tile_pixels =
+                    dense_tiling_ && whole_pixels && !interactive_ && drawn_size >= 2 ? drawn_size
+                                                                                      : 0;
                 return decimate_on_screen(xyz_.data(), n_, mask, candidates, projection, area,
                                           options);
+            }
             std::vector<int64_t> ids;
             ids.reserve(static_cast<size_t>(count));
             for (int64_t k = 0; k < count; ++k) {
@@ -367,24 +390,27 @@ void EmbeddingView::prepareDrawLists() {
             }
             return ids;
         };
-        if (point_budget_ > 0 && n_ > point_budget_) {
+        if (!geometry_dirty_) {
+            if (colors_dirty_) scene_.setLayerColors(EmbeddingScene::Base, rgba_.data(), base_ids_);
+        } else if (point_budget_ > 0 && n_ > point_budget_) {
             // An even stride keeps every region's share of the points (a thinned picture).
             const int64_t stride = (n_ + point_budget_ - 1) / point_budget_;
             std::vector<int64_t> strided;
             strided.reserve(static_cast<size_t>(n_ / stride + 1));
             for (int64_t i = 0; i < n_; i += stride) strided.push_back(i);
-            base_ids_ = choose(&strided);
+            base_ids_ = choose(&strided, size);
         } else {
-            base_ids_ = choose(nullptr);
+            base_ids_ = choose(nullptr, size);
         }
-        top_ids_ = selection_.empty() ? std::vector<int64_t>{} : choose(&selection_);
-        scene_.setLayer(EmbeddingScene::Base, xyz_.data(), rgba_.data(), base_ids_);
+        if (geometry_dirty_)
+            scene_.setLayer(EmbeddingScene::Base, xyz_.data(), rgba_.data(), base_ids_);
+        top_ids_ = selection_.empty() ? std::vector<int64_t>{} : choose(&selection_, size + 1);
         scene_.setLayer(EmbeddingScene::Highlight, xyz_.data(), rgba_.data(), top_ids_);
     } else if (colors_dirty_) {
         scene_.setLayerColors(EmbeddingScene::Base, rgba_.data(), base_ids_);
         scene_.setLayerColors(EmbeddingScene::Highlight, rgba_.data(), top_ids_);
     }
-    geometry_dirty_ = colors_dirty_ = false;
+    geometry_dirty_ = selection_dirty_ = colors_dirty_ = false;
 }
 
 QColor EmbeddingView::pointColor(int64_t i) const {

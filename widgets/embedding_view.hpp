@@ -109,6 +109,9 @@ public:
     void setPlaceholderText(const QString& text);
     /// Above this many points the view draws a screen-space decimation (point_decimation.hpp).
     void setDecimationThreshold(int64_t points);
+    /// Dense regions drawn with one point per point-sized tile (point_decimation.hpp); on by
+    /// default, off only for before/after measurements.
+    void setDenseTiling(bool on);
     /// Points drawn in the last frame (base + highlight layers).
     int64_t drawnPoints() const;
     /// At most about this many points are considered per frame (an even stride through the
@@ -144,6 +147,7 @@ private:
     void releaseGraphics();
     void attachPoints();
     void markGeometryDirty();
+    void markSelectionDirty();
     void markColorsDirty();
     void cameraMoved(bool interactive);
     void prepareDrawLists();
@@ -162,12 +166,14 @@ private:
     int64_t n_ = 0;
     // what the scene draws: point ids per layer, rebuilt lazily before a frame
     std::vector<int64_t> base_ids_, top_ids_;
-    bool geometry_dirty_ = true;
+    bool geometry_dirty_ = true;   // which points the base layer draws (and so the top's)
+    bool selection_dirty_ = true;  // which points the highlight layer draws
     bool colors_dirty_ = false;
     bool interactive_ = false;  // coarser decimation while the camera moves
     QTimer refine_timer_;
     int64_t decimate_above_ = 150000;
     int64_t point_budget_ = 0;
+    bool dense_tiling_ = true;
     int dims_ = 2;
     // colouring
     QString color_title_;

@@ -24,7 +24,7 @@ void EmbeddingView::setSelection(std::vector<int64_t> sorted_indices) {
     if (sorted_indices == selection_) return;
     selection_ = std::move(sorted_indices);
     scene_.setBaseDimmed(!selection_.empty(), dimmedColor());
-    markGeometryDirty();
+    markSelectionDirty();  // the base layer draws the same points, dimmed or not
     updateStatus();
 }
 

@@ -5,6 +5,13 @@
 // keeping, for every cell of a fine screen grid (half a point wide), only the point that ends up
 // on top (the last one in drawing order in 2D, the nearest in 3D) draws nearly the same picture
 // with a bounded number of points. Points off screen are dropped too.
+//
+// Dense regions need fewer still (2D, tile_pixels > 0): a square point of an integer size s whose
+// centre lies within half a pixel of the centre of an s x s tile of the pixel grid paints exactly
+// that tile. Where every tile of a 3 x 3 block has such a point, the middle tile is painted by its
+// own one alone, so its other points are dropped: about one point per s x s pixels instead of
+// one per (s/2) x (s/2), a quarter, with the same coverage. Tiles at the edge of a dense region
+// keep the fine cells' points too, so nothing that was painted goes blank.
 #include <cstdint>
 #include <vector>
 
@@ -18,6 +25,9 @@ struct DecimationOptions {
     double cell_pixels = 1.5;  // grid cell size in widget pixels
     double margin_pixels = 4;  // keep points this far outside the widget (partly visible)
     bool use_depth = false;    // 3D: keep the nearest point of each cell, not the last
+    /// 2D only: the drawn point size in pixels when it is an integer on a 1:1 pixel grid (so a
+    /// centred point paints exactly one tile), 0 for no tiling.
+    int tile_pixels = 0;
 };
 
 /// The points to draw, in increasing index order. `candidates` (sorted) restricts the points

@@ -329,6 +329,76 @@ private slots:
         QCOMPARE(e["composition"]["clusters"].size(), size_t(e["n_labels"].get<int>()));
     }
 
+    void harmonyUmapFollowsThePipelineParameters() {
+        // A pipeline run with non-default kNN / UMAP parameters: the Harmony UMAP is laid out
+        // with the same ones (read back from uns), and cancelling while it is laid out leaves
+        // the cohort as it was.
+        SimulateOptions sim;
+        sim.n_cells = 800;
+        sim.n_genes = 1000;
+        sim.n_types = 4;
+        sim.n_batches = 2;
+        sim.batch_effect = 0.3;
+        sim.seed = 5;
+        PipelineOptions pipeline;
+        pipeline.batch_key = "batch";
+        pipeline.n_neighbors = 10;
+        pipeline.min_dist = 0.3;
+        pipeline.umap_epochs = 60;
+        pipeline.n_pcs = 20;
+        pipeline.seed = 4;
+        pipeline.control.num_threads = 2;
+        Cohort cohort = run_pipeline(simulate_cohort(sim).cohort, pipeline).cohort;
+
+        CohortDiagnosticsOptions options;
+        options.batch_key = "batch";
+        options.harmony = true;
+        options.control.num_threads = 2;
+        CancelToken cancel;
+        options.control.cancel = &cancel;
+        double cancelled_at = -1;
+        options.control.progress = [&](double fraction, const std::string& what) {
+            if (what == "UMAP of X_pca_harmony" && cancelled_at < 0) {
+                cancelled_at = fraction;
+                cancel.cancel();
+            }
+        };
+        Cohort untouched = cohort;
+        QVERIFY_THROWS_EXCEPTION(Cancelled, diagnose_cohort(untouched, options));
+        QVERIFY(cancelled_at >= 0.75 && cancelled_at <= 1.0);
+        QVERIFY(!untouched.obsm.count("X_pca_harmony") && !untouched.obsm.count("X_umap_harmony"));
+        QCOMPARE(untouched.obs.names(), cohort.obs.names());
+
+        options.control.cancel = nullptr;
+        options.control.progress = {};
+        const CohortDiagnosticsResults r = diagnose_cohort(cohort, options);
+        QVERIFY(r.harmony_umap_run);
+        QCOMPARE(r.harmony_umap_key, std::string("X_umap_harmony"));
+        QCOMPARE(r.harmony_umap_neighbors, 10);
+        QCOMPARE(r.harmony_umap_epochs, 60);
+        KnnOptions knn_options;
+        knn_options.k = 10;
+        knn_options.seed = 4;
+        knn_options.control.num_threads = 2;
+        UmapOptions umap_options;
+        umap_options.min_dist = 0.3;
+        umap_options.n_epochs = 60;
+        umap_options.seed = 4;
+        umap_options.control.num_threads = 2;
+        const UmapResults want = run_umap(
+            knn_graph(cohort.obsm.at("X_pca_harmony"), knn_options).neighbors, umap_options);
+        const DenseD& got = cohort.obsm.at("X_umap_harmony");
+        QCOMPARE(got.n_rows, cohort.n_obs());
+        QVERIFY(got.values == want.embedding.values);
+        QCOMPARE(cohort.uns["umap_harmony"]["params"]["min_dist"].get<double>(), 0.3);
+
+        // Without Harmony, or with harmony_umap off, no layout.
+        Cohort plain = run_pipeline(simulate_cohort(sim).cohort, pipeline).cohort;
+        options.harmony_umap = false;
+        QVERIFY(!diagnose_cohort(plain, options).harmony_umap_run);
+        QVERIFY(plain.obsm.count("X_pca_harmony") && !plain.obsm.count("X_umap_harmony"));
+    }
+
     void doseResponseThroughTheCli() {
         // tst_kbet_pcr checks the metrics on PCs made in-process; here the whole path: a
         // simulated h5ad without X_pca, so diagnose runs the standard pipeline first. Effect 0,

@@ -115,12 +115,12 @@ struct CohortDiagnosticsOptions {
     bool harmony = false;
     HarmonyOptions harmony_options;  // its control is replaced by `control`
     /// With Harmony, also lay out a UMAP of the corrected embedding as the pipeline lays out
-    /// X_umap from X_pca (knn_graph then UmapLayout, with the neighbours, components, min_dist,
-    /// spread, epochs and seed the pipeline recorded in uns["neighbors"] / uns["umap"], the
-    /// pipeline's defaults where absent), stored as obsm[harmony_umap_key(embedding)], so the
-    /// layouts before and after Harmony can be compared. Skipped when the embedding has no more
-    /// columns than the layout (a UMAP of a 2-D embedding shows nothing new). Costs about as
-    /// much as the pipeline's kNN + UMAP steps.
+    /// X_umap from X_pca (knn_graph then UmapLayout, with the neighbours, exact or HNSW search,
+    /// components, min_dist, spread, epochs and seed the pipeline recorded in uns["neighbors"] /
+    /// uns["umap"], the pipeline's defaults where absent), stored as
+    /// obsm[harmony_umap_key(embedding)], so the layouts before and after Harmony can be compared.
+    /// Skipped when the embedding has no more columns than the layout (a UMAP of a 2-D embedding
+    /// shows nothing new). Costs about as much as the pipeline's kNN + UMAP steps.
     bool harmony_umap = true;
     DiagnosticsOptions diagnostics;  // its control is replaced by `control`
     /// Per-cell scores into obs as ilisi_<embedding>, clisi_<embedding> (with labels) and

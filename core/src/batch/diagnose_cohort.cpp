@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <map>
 
 #include "transcura/diagnostics.hpp"
@@ -152,6 +153,13 @@ LayoutParameters pipeline_layout_parameters(const nlohmann::json& uns) {
     LayoutParameters p;
     p.knn.k = static_cast<int>(integer("neighbors", "n_neighbors", defaults.n_neighbors, 2));
     p.knn.exact_max_cells = defaults.knn_exact_max_cells;
+    // The threshold itself is not recorded, only which search answered: keep to it.
+    if (const auto n = uns.find("neighbors"); n != uns.end() && n->is_object())
+        if (const auto params = n->find("params"); params != n->end() && params->is_object())
+            if (const auto search = params->find("knn_search");
+                search != params->end() && search->is_string())
+                p.knn.exact_max_cells =
+                    search->get<std::string>() == "hnsw" ? 0 : std::numeric_limits<int64_t>::max();
     const auto seed = static_cast<uint64_t>(
         integer("umap", "random_state",
                 integer("neighbors", "random_state", static_cast<int64_t>(defaults.seed), 0), 0));

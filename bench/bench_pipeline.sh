@@ -4,8 +4,11 @@
 # steps and parameters) on simulated cohorts, in one run. Prints seconds per step for both, the
 # ratio anchor / transcura, peak memory, total CPU time (user + sys: on a shared machine wall
 # times swing with the load, CPU time much less; the load average is printed before each run),
-# and the adjusted Rand index of each Leiden clustering against the simulated cell types. A
-# script, never a test: timings depend on the machine.
+# and the adjusted Rand index of each Leiden clustering against the simulated cell types. Both
+# outputs hold the same elements (X counts, obs QC + leiden, var HVG, obsm X_pca/X_umap, obsp
+# distances/connectivities) and both writes are timed until the file is on disk (ours: atomic
+# temporary + fsync; the anchor's: write_h5ad + fsync), so the write step compares like with like;
+# the output sizes are printed. A script, never a test: timings depend on the machine.
 #
 # usage: bench/bench_pipeline.sh [--sizes "20000 100000"] [--genes 20000] [--threads N]
 #                                [--workdir DIR] [--cli PATH] [--keep]
@@ -75,6 +78,7 @@ for n in $sizes; do
 
     "$python" - "$workdir" "$n" <<'EOF'
 import json
+import os
 import sys
 
 import anndata
@@ -115,6 +119,8 @@ print(f"{'peak RSS MB':<11}{rss_ours:13.0f}{rss_anchor:11.0f}{rss_anchor / rss_o
 print(f"{'process CPU':<11}{cpu_ours:13.1f}{cpu_anchor:11.1f}{cpu_anchor / cpu_ours:18.1f}"
       "   (user + sys of the whole process; the anchor's includes its warm-up)")
 print(f"(anchor numba/pynndescent warm-up, not counted: {anchor.get('warmup', 0):.1f} s)")
+sizes = {name: os.path.getsize(f"{workdir}/{name}_{n}.h5ad") / 1e6 for name in ("transcura", "anchor")}
+print(f"{'output MB':<11}{sizes['transcura']:13.0f}{sizes['anchor']:11.0f}")
 try:
     print()
     table("CPU", json.load(open(f"{workdir}/transcura_cpu_{n}.json")),

@@ -33,6 +33,8 @@ struct EpochSchedule {
     std::vector<double> epochs_per_sample;
     std::vector<double> epoch_of_next_sample;
     std::vector<double> epoch_of_next_negative_sample;
+    std::vector<int64_t> reverse;  // index of edge (j, i) for edge (i, j); -1 if absent
+    std::vector<float> pulled;     // per edge x dim: the head's attraction this epoch
 };
 
 struct SgdParameters {
@@ -48,9 +50,10 @@ struct SgdParameters {
 EpochSchedule make_schedule(const CsrMatrix& graph, int n_epochs, double negative_sample_rate);
 
 /// One epoch (0-based `epoch`) of SGD on n_vertices x dim (2 or 3) float positions: reads
-/// `current`, writes `next`. Each vertex is updated by its own edges only, against the other
-/// vertices' positions at the start of the epoch, with a random stream per (epoch, vertex): the
-/// result does not depend on the thread count or scheduling. Does not poll for cancellation.
+/// `current`, writes `next`. Two passes: each vertex's own edges (attraction, repulsion) against
+/// the other vertices' positions at the start of the epoch, with a random stream per (epoch,
+/// vertex); then the opposite attraction at each edge's tail. The result does not depend on the
+/// thread count or scheduling. Does not poll for cancellation.
 void run_epoch(EpochSchedule& schedule, const SgdParameters& params, int epoch, int dim,
                const float* current, float* next, int num_threads);
 

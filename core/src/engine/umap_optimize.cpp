@@ -1,31 +1,33 @@
 // UMAP's SGD layout (umap-learn's optimize_layout_euclidean), made parallel and deterministic.
 //
-// umap-learn walks the edge list in order and moves both ends of each sampled edge, then the
-// head away from negative_sample_rate random vertices; its parallel mode races on the shared
-// layout (Hogwild), so results change from run to run. umappp (libscran) keeps the serial
-// answer by dispatching a vertex to a thread only when it does not touch the vertices in flight,
-// which serialises the random draws and the conflict check on one thread.
+// umap-learn walks the edge list in order: each sampled edge (i, j) moves i by the clipped
+// attractive gradient g and j by -g, then i away from negative_sample_rate random vertices. Its
+// parallel mode races on the shared layout (Hogwild), so results change from run to run.
+// umappp (libscran) keeps the serial answer by dispatching a vertex to a thread only when it
+// does not touch the vertices in flight, which serialises the random draws on one thread.
 //
-// We restructure the epoch instead, so that there is nothing to synchronise:
-//  - every vertex is updated only by the edges it heads. The fuzzy graph is symmetric, so the
-//    edge (j, i) is in the list whenever (i, j) is, with the same weight and schedule; instead
-//    of (i, j) also pulling j, j is pulled by its own copy (j, i), replaying the pair's two
-//    umap-learn updates and keeping its half (see the attraction below). Checked on the Kang
-//    2018 PCs (three seeds): mean distance to the 15 nearest cells in the layout 0.322-0.335
-//    against umap-learn's 0.317, trustworthiness 0.964-0.966 against 0.963-0.965, and clusters
-//    as cohesive. (A single doubled step gave the same density but torn clusters; a single
-//    plain step, looser clusters: 0.42.)
-//  - within an epoch, a vertex takes its attractive steps one after the other (like
-//    umap-learn), then the repulsive steps its sampled edges owe (negative_sample_rate per
-//    attraction, umap-learn's schedule), all computed from that position and summed, against
-//    the other vertices' positions at the start of the epoch (Jacobi-style double buffering),
-//    so vertices can be processed in any order on any number of threads. umap-learn interleaves
-//    each edge's negative samples with its attraction; summing them took 20% less time (SSE2
-//    does four at a time) and lost nothing measurable: trustworthiness 0.9818 / 0.9815 against
-//    0.9809 / 0.9813 interleaved (20k clustered cells, two seeds, with an earlier attraction
-//    rule; umap-learn 0.9822; this version 0.9816 / 0.9817).
-//  - negative samples come from a random stream per (seed, epoch, vertex).
-// Same seed => bit-identical layout, whatever the thread count.
+// We keep umap-learn's steps and restructure the epoch into two parallel passes with nothing to
+// synchronise inside either:
+//  1. every vertex i walks the edges it heads, in order, from its own moving position and the
+//     other vertices' positions at the start of the epoch, taking the clipped attraction g of
+//     each sampled edge and recording g on the edge; then it takes the repulsive steps those
+//     edges owe (negative_sample_rate per attraction, umap-learn's schedule), all from the
+//     position the attractions led to, summed: independent computations that SSE2 does four
+//     at a time.
+//  2. every vertex j then takes -g for each edge (i, j) it is the tail of, read through the
+//     edge's reverse (j, i) in j's own list (the fuzzy graph is symmetric, with the same weight
+//     and schedule both ways).
+// So, as in umap-learn, each attraction moves both ends by opposite amounts and never moves a
+// group's centre. The previous scheme (no pass 2: each end replayed the pair's two updates on
+// its own and kept its half) broke that: a pull across a weak link was undone by the next
+// intra-group pull instead of reaching the group, and weakly linked groups drifted apart. On
+// Kang 2018 (`transcura-cli run`, eight seeds) the median distance to the layout's median was
+// 5.9-24 (median 9.6) against umap-learn's 4.7-5.3 on the same PCs; it is now 4.9-5.6 (median
+// 5.1) and the layout spans 22-25 units like umap-learn's 20-24, with the same
+// trustworthiness (0.9439 against 0.9441 before). Taking each edge's repulsions right after its
+// attraction, as umap-learn does, gained 0.001 of trustworthiness for about 20% more time.
+// Negative samples come from a random stream per (seed, epoch, vertex). Same seed =>
+// bit-identical layout, whatever the thread count.
 //
 // Arithmetic is single precision, as umap-learn's (float32 layout, numba fastmath), with x^b
 // from short polynomials instead of libm's pow, which took 60% of the time.
@@ -126,10 +128,13 @@ void run_epoch_fixed(EpochSchedule& s, const SgdParameters& p, int epoch, const 
     const uint32_t n_vertices = static_cast<uint32_t>(s.n_vertices);  // < 2^32 (make_schedule)
     uint64_t epoch_state = p.seed ^ (0xA24BAED4963EE407ull * (static_cast<uint64_t>(epoch) + 1));
     const uint64_t epoch_seed = splitmix64(epoch_state);
+    s.pulled.resize(s.tail.size() * Dim);
+    float* pulled = s.pulled.data();
 
     RunControl control;
     control.num_threads = num_threads;
     const Chunking chunks = make_chunks(s.n_vertices, 512);
+    // Pass 1: each vertex's own edges (attraction as head), then the repulsions they owe.
     for_chunks(chunks, control, [&](int64_t, int64_t begin, int64_t end) {
         // The gathered negative samples, one array per axis (vectorisable loops).
         alignas(16) float far[Dim][kBatch];
@@ -137,33 +142,26 @@ void run_epoch_fixed(EpochSchedule& s, const SgdParameters& p, int epoch, const 
         for (int64_t i = begin; i < end; ++i) {
             float self[Dim];
             for (int d = 0; d < Dim; ++d) self[d] = pos[i * Dim + d];
-            int n_repulsive = 0;  // negative samples owed by this epoch's attractions
+            NegativeSampler rng(epoch_seed, static_cast<uint64_t>(i));
+            int n_repulsive = 0;
             for (int64_t edge = s.head_ptr[i]; edge < s.head_ptr[i + 1]; ++edge) {
+                float* pull = pulled + edge * Dim;
+                for (int d = 0; d < Dim; ++d) pull[d] = 0.0f;
                 if (s.epoch_of_next_sample[edge] > n) continue;
                 const float* other = pos + static_cast<int64_t>(s.tail[edge]) * Dim;
-                // umap-learn moves both ends of (i, j), and again of (j, i) later in the
-                // epoch: the pair's separation r = x_i - x_j takes two steps, each of twice the
-                // clipped gradient, from the separation the first one left. Here i replays
-                // that pair update against j's position at the start of the epoch and keeps
-                // its half of the motion (j does the same from its own copy of the edge). This
-                // is umap-learn's pull where steps are small, and, where they are large (early
-                // epochs, alpha near 1), stays stable like umap-learn's instead of
-                // overshooting (a single doubled step reflects i through j).
-                float r[Dim], moved[Dim] = {};
-                for (int d = 0; d < Dim; ++d) r[d] = self[d] - other[d];
-                for (int pull = 0; pull < 2; ++pull) {
-                    float d2 = 0;
-                    for (int d = 0; d < Dim; ++d) d2 += r[d] * r[d];
-                    if (!(d2 > 0.0f)) break;
+                float r[Dim], d2 = 0;
+                for (int d = 0; d < Dim; ++d) {
+                    r[d] = self[d] - other[d];
+                    d2 += r[d] * r[d];
+                }
+                if (d2 > 0.0f) {
                     const float pb = fast_pow(d2, b);
                     const float coeff = attract_coeff * pb / (d2 * (a * pb + 1.0f));
                     for (int d = 0; d < Dim; ++d) {
-                        const float g = alpha * clip(coeff * r[d]);
-                        moved[d] += g;
-                        r[d] += 2.0f * g;
+                        pull[d] = alpha * clip(coeff * r[d]);
+                        self[d] += pull[d];
                     }
                 }
-                for (int d = 0; d < Dim; ++d) self[d] += moved[d];
                 s.epoch_of_next_sample[edge] += s.epochs_per_sample[edge];
 
                 const double per_negative = s.epochs_per_sample[edge] / p.negative_sample_rate;
@@ -172,40 +170,45 @@ void run_epoch_fixed(EpochSchedule& s, const SgdParameters& p, int epoch, const 
                 s.epoch_of_next_negative_sample[edge] += n_negative * per_negative;
                 n_repulsive += n_negative;
             }
-            if (n_repulsive > 0) {
-                // Then the epoch's repulsive steps, all from the position the attractions led
-                // to, summed: independent computations that SSE2 does four at a time, instead
-                // of a chain of dependent divisions (20% less time than interleaving them with
-                // the attractions as umap-learn does; same trustworthiness, see the header).
-                NegativeSampler rng(epoch_seed, static_cast<uint64_t>(i));
-                float push[Dim] = {};
-                int remaining = n_repulsive;
-                while (remaining > 0) {
-                    int m = 0;
-                    for (; remaining > 0 && m < kBatch; --remaining) {
-                        const int64_t k = static_cast<int64_t>(rng.below(n_vertices));
-                        if (k == i) continue;
-                        for (int d = 0; d < Dim; ++d) far[d][m] = pos[k * Dim + d];
-                        ++m;
-                    }
-                    for (int j = 0; j < m; ++j) {
-                        float f2 = 0;
-                        for (int d = 0; d < Dim; ++d)
-                            f2 += (self[d] - far[d][j]) * (self[d] - far[d][j]);
-                        const float coeff =
-                            repel_coeff / ((0.001f + f2) * (a * fast_pow(f2, b) + 1.0f));
-                        // Coincident points: umap-learn pushes by the clip value on every axis.
-                        for (int d = 0; d < Dim; ++d) {
-                            const float g = clip(coeff * (self[d] - far[d][j]));
-                            step[d][j] = f2 > 0.0f ? g : kGradientClip;
-                        }
-                    }
-                    for (int d = 0; d < Dim; ++d)
-                        for (int j = 0; j < m; ++j) push[d] += step[d][j];
+            int remaining = n_repulsive;
+            while (remaining > 0) {
+                int m = 0;
+                for (; remaining > 0 && m < kBatch; --remaining) {
+                    const int64_t k = static_cast<int64_t>(rng.below(n_vertices));
+                    if (k == i) continue;
+                    for (int d = 0; d < Dim; ++d) far[d][m] = pos[k * Dim + d];
+                    ++m;
                 }
+                for (int j = 0; j < m; ++j) {
+                    float f2 = 0;
+                    for (int d = 0; d < Dim; ++d)
+                        f2 += (self[d] - far[d][j]) * (self[d] - far[d][j]);
+                    const float coeff =
+                        repel_coeff / ((0.001f + f2) * (a * fast_pow(f2, b) + 1.0f));
+                    // Coincident points: umap-learn pushes by the clip value on every axis.
+                    for (int d = 0; d < Dim; ++d) {
+                        const float g = clip(coeff * (self[d] - far[d][j]));
+                        step[d][j] = f2 > 0.0f ? g : kGradientClip;
+                    }
+                }
+                float push[Dim] = {};
+                for (int d = 0; d < Dim; ++d)
+                    for (int j = 0; j < m; ++j) push[d] += step[d][j];
                 for (int d = 0; d < Dim; ++d) self[d] += alpha * push[d];
             }
             for (int d = 0; d < Dim; ++d) out[i * Dim + d] = self[d];
+        }
+    });
+    // Pass 2: the other end of each attraction.
+    for_chunks(chunks, control, [&](int64_t, int64_t begin, int64_t end) {
+        for (int64_t j = begin; j < end; ++j) {
+            float moved[Dim] = {};
+            for (int64_t edge = s.head_ptr[j]; edge < s.head_ptr[j + 1]; ++edge) {
+                const int64_t reverse = s.reverse[edge];
+                if (reverse < 0) continue;
+                for (int d = 0; d < Dim; ++d) moved[d] -= pulled[reverse * Dim + d];
+            }
+            for (int d = 0; d < Dim; ++d) out[j * Dim + d] += moved[d];
         }
     });
 }
@@ -231,6 +234,18 @@ EpochSchedule make_schedule(const CsrMatrix& graph, int n_epochs, double negativ
             s.epochs_per_sample.push_back(n_epochs / n_samples);
         }
         s.head_ptr[static_cast<size_t>(i) + 1] = static_cast<int64_t>(s.tail.size());
+    }
+    // Each edge's reverse (j, i) in j's list (rows stay sorted by column after pruning); -1 if
+    // absent, which a symmetric fuzzy graph never has.
+    s.reverse.assign(s.tail.size(), -1);
+    for (int64_t i = 0; i < graph.n_rows; ++i) {
+        for (int64_t e = s.head_ptr[i]; e < s.head_ptr[i + 1]; ++e) {
+            const int64_t j = s.tail[e];
+            const auto first = s.tail.begin() + s.head_ptr[j];
+            const auto last = s.tail.begin() + s.head_ptr[j + 1];
+            const auto found = std::lower_bound(first, last, static_cast<int32_t>(i));
+            if (found != last && *found == i) s.reverse[e] = found - s.tail.begin();
+        }
     }
     s.epoch_of_next_sample = s.epochs_per_sample;
     s.epoch_of_next_negative_sample.resize(s.epochs_per_sample.size());

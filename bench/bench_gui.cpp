@@ -2,10 +2,12 @@
 // machine). Run under Xvfb for software rendering, e.g.
 //   xvfb-run -a -s "-screen 0 1600x1000x24" build/bench_gui [--cells 1000000]
 //       [--pipeline-cells 60000] [--repeat 5] [--skip-pipeline] [--legacy]
-//       [--profile-frames BUDGET]
+//       [--profile-frames BUDGET] [--show-cells N]
 // (--legacy: the GUI-thread behaviour before the live-frame budget, the background gene read,
 // the dense tiles of the decimation and the staged cohort hand-off, for before/after figures on
 // the same machine.
+// --show-cells: only part 3, a new cohort of N cells (QC columns, batches, X_umap) handed to
+// the whole MainWindow, with a 2 ms heartbeat measuring the GUI thread's longest stall.
 // --profile-frames: 200 unchanged frames at that point budget and nothing else, to run under
 // `perf record -g`.)
 //
@@ -42,6 +44,7 @@
 #include "batch_controller.hpp"
 #include "batch_panel.hpp"
 #include "cohort_table.hpp"
+#include "curation_controller.hpp"
 #include "embedding_controller.hpp"
 #include "embedding_toolbar.hpp"
 #include "embedding_view.hpp"
@@ -63,6 +66,7 @@ struct Args {
     int repeat = 5;
     bool pipeline = true;
     bool legacy = false;          // the GUI-thread behaviour before H8: for before/after figures
+    int64_t show_cells = 0;       // > 0: only hand a cohort of this many cells to the window
     int64_t profile_budget = -1;  // >= 0: only draw 200 unchanged frames at this budget (perf)
 };
 
@@ -81,6 +85,8 @@ Args parse(int argc, char** argv) {
             a.pipeline = false;
         else if (arg == "--legacy")
             a.legacy = true;
+        else if (arg == "--show-cells")
+            a.show_cells = std::stoll(next());
         else if (arg == "--profile-frames")
             a.profile_budget = std::stoll(next());
         else {
@@ -210,7 +216,7 @@ void part_one(const Args& args) {
         "first show (upload + render): %.0f ms; view %dx%d, %lld points drawn per "
         "frame (decimated above %s)\n",
         t.nsecsElapsed() / 1e6, view->width(), view->height(),
-        static_cast<long long>(view->drawnPoints()), "150k");
+        static_cast<long long>(view->drawnPoints()), "40k");
 
     if (args.profile_budget >= 0) {
         // For `perf record`: nothing but unchanged frames of one size.
@@ -227,6 +233,7 @@ void part_one(const Args& args) {
     std::vector<double> gene_gui_stall;
     std::vector<double> resolve;
     size_t selected = 0;
+    int64_t lasso_drawn = 0;
     for (int r = 0; r < args.repeat; ++r) {
         timed_frame(view, plain, [&] { view->update(); });
         timed_frame(view, categorical,
@@ -269,6 +276,7 @@ void part_one(const Args& args) {
         });
         resolve.push_back(view->lastSelectionMs());
         selected = view->selection().size();
+        lasso_drawn = view->drawnPoints();
         view->clearSelection();
     }
     double load[3] = {0, 0, 0};
@@ -284,8 +292,9 @@ void part_one(const Args& args) {
     std::printf("  recolour by gene: longest GUI-thread stall %.1f ms (median of runs)\n",
                 median(gene_gui_stall));
     print("lasso (mouse up -> highlighted)", lasso);
-    std::printf("  lasso polygon resolved in %.1f ms (median; %zu cells selected)\n",
-                median(resolve), selected);
+    std::printf(
+        "  lasso polygon resolved in %.1f ms (median; %zu cells selected, %lld points drawn)\n",
+        median(resolve), selected, static_cast<long long>(lasso_drawn));
     // The gene call in parts: reading the sparse column (core data, OpenMP) vs colouring.
     std::vector<double> column_ms;
     for (int r = 0; r < args.repeat; ++r) {
@@ -459,6 +468,91 @@ void part_two(const Args& args) {
     });
 }
 
+/// A new cohort of --show-cells cells handed to the whole MainWindow (as the pipeline
+/// controller's cohortChanged does), with a 2 ms heartbeat over the next 2 s: the longest time
+/// the GUI thread stayed away from its event loop while the docks took the cohort and painted.
+void part_three(const Args& args) {
+    QElapsedTimer build;
+    build.start();
+    auto cohort = simulated_embedding(args.show_cells);
+    {
+        const int64_t n = cohort->n_obs();
+        std::mt19937_64 rng(5);
+        std::lognormal_distribution<double> library(7.8, 0.5);
+        std::normal_distribution<double> noise(0.0, 1.0);
+        const size_t cells = static_cast<size_t>(n);
+        std::vector<double> totals(cells), genes(cells), mito(cells);
+        std::vector<int32_t> batch(cells);
+        for (int64_t i = 0; i < n; ++i) {
+            totals[size_t(i)] = std::round(library(rng));
+            genes[size_t(i)] = std::round(std::pow(totals[size_t(i)], 0.8) + 20 * noise(rng));
+            mito[size_t(i)] = std::clamp(4 + 2 * noise(rng), 0.0, 100.0);
+            batch[size_t(i)] = static_cast<int32_t>(i % 3);
+        }
+        cohort->obs.set(Column::make_float("total_counts", std::move(totals)));
+        cohort->obs.set(Column::make_float("n_genes_by_counts", std::move(genes)));
+        cohort->obs.set(Column::make_float("pct_counts_mt", std::move(mito)));
+        cohort->obs.set(Column::make_categorical("batch", std::move(batch), {"b1", "b2", "b3"}));
+    }
+    std::printf("\nsimulated cohort of %lld cells with QC columns, 3 batches, X_umap (%.1f s)\n",
+                static_cast<long long>(cohort->n_obs()), build.nsecsElapsed() / 1e9);
+    shell::MainWindow window;
+    window.resize(1280, 800);
+    window.show();
+    if (!QTest::qWaitForWindowExposed(&window)) std::printf("warning: window not exposed\n");
+    window.batchController()->setAutoRun(false);
+    PipelineOptions options;
+    options.batch_key = "batch";
+    window.controller()->setParameters(options);
+    QTest::qWait(200);
+    for (int r = 0; r < args.repeat; ++r) {
+        Heartbeat beat;
+        std::vector<std::pair<qint64, qint64>> long_gaps;  // (end ms, gap ms)
+        QTimer ticker;
+        ticker.setInterval(2);
+        QObject::connect(&ticker, &QTimer::timeout, &window, [&] {
+            const qint64 before = beat.last;
+            beat.tick(true);
+            if (beat.last - before > 50) long_gaps.emplace_back(beat.last, beat.last - before);
+        });
+        beat.clock.start();
+        ticker.start();
+        QTest::qWait(20);
+        const qint64 shown_at = beat.clock.elapsed();
+        emit window.controller()->cohortChanged(cohort, QStringLiteral("simulated.h5ad"));
+        QTest::qWait(2000);
+        ticker.stop();
+        std::printf("  hand-off %d: longest GUI-thread stall %lld ms; gaps over 50 ms:", r + 1,
+                    static_cast<long long>(beat.worst));
+        for (const auto& [end, gap] : long_gaps)
+            std::printf(" %lld (ending %+.0f ms)", static_cast<long long>(gap),
+                        double(end - shown_at));
+        std::printf("\n");
+        // The next hand-off shows another cohort object (as a new pipeline result would).
+        cohort = std::make_shared<Cohort>(*cohort);
+    }
+    // The same, dock by dock: the call alone, then the repaint of the whole window.
+    auto timed = [&](const char* what, auto&& work) {
+        QElapsedTimer t;
+        t.start();
+        work();
+        const double call = t.nsecsElapsed() / 1e6;
+        window.repaint();
+        std::printf("  %-24s call %6.1f ms, then the window's repaint %6.1f ms\n", what, call,
+                    t.nsecsElapsed() / 1e6 - call);
+        QTest::qWait(50);
+    };
+    timed("embedding", [&] { window.embedding()->setCohort(cohort); });
+    timed("QC panel (+ its plots)", [&] {
+        window.qcPanel()->setCohort(cohort, QStringLiteral("batch"));
+        window.qcPanel()->counts();  // the deferred binning, quantiles and counts
+    });
+    timed("cohort table", [&] { window.cohortTable()->setCohort(cohort); });
+    timed("selection", [&] { window.selection()->setCohort(cohort, QStringLiteral("batch")); });
+    timed("batch panel", [&] { window.batchPanel()->setCohort(cohort); });
+    timed("curation", [&] { window.curation()->setCohort(cohort, QStringLiteral("s.h5ad")); });
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -470,6 +564,10 @@ int main(int argc, char** argv) {
     const Args args = parse(argc, argv);
     std::printf("Qt platform %s, %u hardware threads\n",
                 qPrintable(QGuiApplication::platformName()), std::thread::hardware_concurrency());
+    if (args.show_cells > 0) {
+        part_three(args);  // alone: the hand-off of a new cohort to the docks
+        return 0;
+    }
     part_one(args);
     if (args.pipeline) part_two(args);
     std::fflush(stdout);

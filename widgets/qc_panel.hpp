@@ -28,7 +28,8 @@ public:
 
     explicit QcPanel(QWidget* parent = nullptr);
 
-    /// Shows a cohort's numeric obs columns; thresholds of metrics it still has are kept.
+    /// Shows a cohort's numeric obs columns; thresholds of metrics it still has are kept. The
+    /// plots and counts follow in the next event-loop turn, or when first asked for.
     void setCohort(std::shared_ptr<const Cohort> cohort, const QString& batch_key = {});
     void setMetric(const QString& metric);
     QString metric() const;
@@ -39,12 +40,13 @@ public:
     void setThreshold(const QString& metric, double lower, double upper);
     std::map<QString, Threshold> thresholds() const { return thresholds_; }
     /// All thresholds together, and the shown metric's alone.
-    const ThresholdCounts& counts() const { return counts_; }
-    const ThresholdCounts& metricCounts() const { return metric_counts_; }
+    const ThresholdCounts& counts() const;
+    const ThresholdCounts& metricCounts() const;
     QString summaryText() const;
 
-    QcDistributionPlot* distribution() const { return distribution_; }
-    QcScatterPlot* scatter() const { return scatter_; }
+    /// The plots (their data brought up to date first: see setCohort).
+    QcDistributionPlot* distribution() const;
+    QcScatterPlot* scatter() const;
 
 signals:
     void thresholdsChanged();
@@ -56,6 +58,7 @@ protected:
     void resizeEvent(QResizeEvent* event) override;
 
 private:
+    void rebuildPending();
     void rebuildGroups();
     void rebuildDistribution();
     void rebuildScatter();
@@ -76,6 +79,7 @@ private:
     QStringList group_names_;
     QString scatter_x_, scatter_y_;
     ThresholdCounts counts_, metric_counts_;
+    bool rebuild_pending_ = false;
 };
 
 }  // namespace transcura::widgets

@@ -434,9 +434,22 @@ void QcScatterPlot::rasterize(const QSize& size) {
     const int w = size.width(), h = size.height();
     const QRgb fallback = QColor(70, 110, 170).rgba();
     const double range = color_hi_ > color_lo_ ? color_hi_ - color_lo_ : 1.0;
+    // Axis::toPixel takes the logarithm of both bounds on every call: once here instead (a
+    // million cells' scatter drew in over a second, mostly in log10).
+    auto mapper = [](const Axis& axis, double p0, double p1) {
+        const bool log = axis.isLog();
+        const double a = log ? std::log10(axis.lo()) : axis.lo();
+        const double b = log ? std::log10(axis.hi()) : axis.hi();
+        const double scale = (p1 - p0) / (b - a);
+        return [=](double v) {
+            if (log) v = v > 0 ? std::log10(v) : std::numeric_limits<double>::quiet_NaN();
+            return p0 + (v - a) * scale;
+        };
+    };
+    const auto to_x = mapper(x_axis_, 0, w - 1), to_y = mapper(y_axis_, h - 1, 0);
     for (size_t i = 0; i < x_.size(); ++i) {
-        double px = x_axis_.toPixel(x_[i], 0, w - 1);
-        double py = y_axis_.toPixel(y_[i], h - 1, 0);
+        double px = to_x(x_[i]);
+        double py = to_y(y_[i]);
         if (!(px >= 0 && py >= 0 && px < w && py < h)) continue;
         QRgb rgb = fallback;
         if (!color_.empty())

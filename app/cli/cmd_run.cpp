@@ -111,6 +111,10 @@ int run(const Args& raw_args) {
         std::fprintf(stderr, "%lld of %lld cells kept; wrote %s\n",
                      static_cast<long long>(results.cells_after),
                      static_cast<long long>(results.cells_before), out.c_str());
+        const auto& from = results.cohort.uns["transcura_pipeline"]["counts_from"];
+        if (from.is_string() && from.get<std::string>() != "X")
+            std::fprintf(stderr, "  X holds no counts: the counts in %s were used\n",
+                         from.get<std::string>().c_str());
         for (const char* step :
              {"read", "qc", "filter", "normalize", "hvg", "pca", "knn", "umap", "leiden", "write"})
             if (seconds.count(step)) std::fprintf(stderr, "  %-9s %8.3f s\n", step, seconds[step]);

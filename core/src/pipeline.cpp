@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cmath>
 #include <ctime>
+#include <optional>
+#include <string>
 
 #include "engine/memory.hpp"
 #include "engine/parallel.hpp"
@@ -160,24 +162,75 @@ Cohort keep_cells_in_place(Cohort&& c, const std::vector<int64_t>& cells) {
     return std::move(c);
 }
 
-/// The pipeline normalises counts: scaled or centred data (negative or non-finite values, as in
-/// scanpy's processed files) would only fail later with an opaque numerical error.
-void require_counts(const Matrix& X) {
-    const float* values = X.is_sparse() ? X.sparse().data.data() : X.dense().values.data();
-    const size_t n = X.is_sparse() ? X.sparse().data.size() : X.dense().values.size();
-    for (size_t i = 0; i < n; ++i)
-        if (!(values[i] >= 0.0f) || !std::isfinite(values[i]))
-            throw InvalidArgument(
-                "pipeline: X holds " + std::string(std::isnan(values[i]) ? "NaN" :
-                                                   values[i] < 0 ? "negative" : "infinite") +
-                " values, so it is not a count matrix (scaled or log-transformed data?); the "
-                "pipeline needs raw counts in X");
+/// What keeps `m` from being a count matrix: "" when nothing does; else "negative", "NaN",
+/// "infinite" or (when integers are required) "non-integer" values.
+std::string why_not_counts(const Matrix& m, bool require_integers) {
+    const float* values = m.is_sparse() ? m.sparse().data.data() : m.dense().values.data();
+    const size_t n = m.is_sparse() ? m.sparse().data.size() : m.dense().values.size();
+    for (size_t i = 0; i < n; ++i) {
+        const float v = values[i];
+        if (std::isnan(v)) return "NaN";
+        if (v < 0.0f) return "negative";
+        if (!std::isfinite(v)) return "infinite";
+        if (require_integers && v != std::nearbyint(v)) return "non-integer";
+    }
+    return "";
+}
+
+/// The pipeline normalises counts. When X holds scaled or centred data (negative or non-finite
+/// values, as in scanpy's processed files), the counts are looked for where AnnData users keep
+/// them: layers["counts"], then raw/X, taken only if they hold non-negative integers (raw/X is
+/// often log-normalised). Returns a copy of `input` with those counts as X and `source` set,
+/// or nothing when X itself is usable; throws with what was checked when nothing holds counts.
+std::optional<Cohort> with_counts_as_x(const Cohort& input, std::string& source) {
+    const std::string x_problem = why_not_counts(*input.X, false);
+    if (x_problem.empty()) return std::nullopt;
+    std::string checked;
+    if (auto layer = input.layers.find("counts"); layer != input.layers.end()) {
+        const std::string problem = why_not_counts(layer->second, true);
+        if (problem.empty()) {
+            Cohort copy = input;
+            copy.X = std::move(copy.layers.at("counts"));
+            copy.layers.erase("counts");
+            source = "layers/counts";
+            return copy;
+        }
+        checked += "; layers/counts holds " + problem + " values";
+    }
+    if (input.raw) {
+        const std::string problem = why_not_counts(input.raw->X, true);
+        if (problem.empty()) {
+            Cohort copy = input;
+            RawData raw = std::move(*copy.raw);
+            copy.raw.reset();
+            const bool same_genes = raw.var_names == copy.var_names;
+            copy.X = std::move(raw.X);
+            copy.var_names = std::move(raw.var_names);
+            copy.var = std::move(raw.var);
+            if (!same_genes) {  // shaped like the old X's genes
+                copy.layers.clear();
+                copy.varm.clear();
+            }
+            source = "raw/X";
+            return copy;
+        }
+        checked += "; raw/X holds " + problem + " values";
+    }
+    throw InvalidArgument("pipeline: X holds " + x_problem +
+                          " values, so it is not a count matrix (scaled or log-transformed "
+                          "data?)" +
+                          checked + "; the pipeline needs raw counts in X, layers/counts or raw/X");
 }
 
 /// `consumable`, when given, is the same object as `input` and may be taken apart.
 PipelineResults run(const Cohort& input, Cohort* consumable, const PipelineOptions& o) {
     if (!input.X) throw InvalidArgument("the cohort has no expression matrix X");
-    require_counts(*input.X);
+    std::string counts_source = "X";
+    if (std::optional<Cohort> counts = with_counts_as_x(input, counts_source)) {
+        PipelineResults results = run(*counts, &*counts, o);
+        results.cohort.uns["transcura_pipeline"]["counts_from"] = counts_source;
+        return results;
+    }
     if (o.min_genes < 0 || o.n_hvg < 1 || o.n_pcs < 1 || o.n_neighbors < 2 || !(o.target_sum > 0))
         throw InvalidArgument("pipeline: invalid parameters");
     if (!(o.resolution > 0) || !(o.min_dist >= 0) || o.umap_epochs < 0 ||
@@ -372,6 +425,7 @@ PipelineResults run(const Cohort& input, Cohort* consumable, const PipelineOptio
                                      {"cells_after", results.cells_after},
                                      {"hvg_flavor", "seurat"},
                                      {"pca_scaled", false},
+                                     {"counts_from", "X"},
                                      {"version", TRANSCURA_VERSION}};
     control.report(1.0, "done");
     results.cohort = std::move(out);

@@ -269,6 +269,54 @@ private slots:
         QVERIFY(run_pipeline(input, options).cohort.obsm.count("X_umap"));
     }
 
+    void countsFoundInLayersOrRaw() {
+        // X scaled (negative values) with the counts in layers/counts or raw/X, as scanpy
+        // workflows leave them: the pipeline runs on those counts, as if they were X.
+        PipelineOptions options;
+        options.n_hvg = 500;
+        options.n_pcs = 15;
+        options.umap_epochs = 30;
+        options.control.num_threads = 2;
+        const Cohort counts = small_simulated(600, 12);
+        const PipelineResults reference = run_pipeline(counts, options);
+        QCOMPARE(reference.cohort.uns["transcura_pipeline"]["counts_from"].get<std::string>(),
+                 std::string("X"));
+        Matrix scaled = *counts.X;
+        for (float& v : scaled.sparse().data) v = -v;
+
+        Cohort in_layer = counts;
+        in_layer.layers["counts"] = *in_layer.X;
+        in_layer.X = scaled;
+        const PipelineResults from_layer = run_pipeline(in_layer, options);
+        QCOMPARE(from_layer.cohort.uns["transcura_pipeline"]["counts_from"].get<std::string>(),
+                 std::string("layers/counts"));
+        QVERIFY(from_layer.cohort.obsm.at("X_umap").values ==
+                reference.cohort.obsm.at("X_umap").values);
+        QVERIFY(from_layer.cohort.X->sparse().data == reference.cohort.X->sparse().data);
+
+        Cohort in_raw = counts;
+        in_raw.raw = RawData{*counts.X, counts.var_names, counts.var};
+        in_raw.X = scaled;
+        const PipelineResults from_raw = run_pipeline(in_raw, options);
+        QCOMPARE(from_raw.cohort.uns["transcura_pipeline"]["counts_from"].get<std::string>(),
+                 std::string("raw/X"));
+        QVERIFY(from_raw.cohort.obsm.at("X_umap").values ==
+                reference.cohort.obsm.at("X_umap").values);
+        QVERIFY(!from_raw.cohort.raw);
+
+        // Log-normalised raw/X (non-integer) is not taken for counts: a clear refusal.
+        for (float& v : in_raw.raw->X.sparse().data) v = std::log1p(v) + 0.25f;
+        try {
+            run_pipeline(in_raw, options);
+            QFAIL("scaled X with log-normalised raw/X was accepted");
+        } catch (const InvalidArgument& e) {
+            const QString message = QString::fromUtf8(e.what());
+            QVERIFY2(message.contains("X holds negative values") &&
+                         message.contains("raw/X holds non-integer values"),
+                     e.what());
+        }
+    }
+
     void rejectsBadOptions() {
         const Cohort input = small_simulated(300, 11);
         PipelineOptions options;

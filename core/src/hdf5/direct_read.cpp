@@ -1,6 +1,7 @@
 #include "hdf5/direct_read.hpp"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -38,10 +39,95 @@ RawExtent contiguous_extent(hid_t dataset, hid_t memory_type) {
                      static_cast<size_t>(H5Dget_storage_size(dataset))};
 }
 
+namespace {
+
+constexpr size_t kDirectReadMinimum = size_t{8} << 20;  // below: not worth the checks
+constexpr size_t kDirectAlignment = 4096;                // covers 512 and 4096-byte logical blocks
+constexpr size_t kBounceBytes = size_t{16} << 20;        // 16 MiB per write: full disk speed here
+
+struct Descriptor {
+    int fd = -1;
+    ~Descriptor() {
+        if (fd >= 0) ::close(fd);
+    }
+};
+
+struct FreeAligned {
+    void operator()(char* p) const { std::free(p); }
+};
+
+/// True when most of [offset, offset + bytes) of `fd` is not in the page cache (mincore on a
+/// mapping of the range, which maps without reading anything).
+bool mostly_uncached(int fd, int64_t offset, size_t bytes) {
+    const int64_t page = ::sysconf(_SC_PAGESIZE);
+    const int64_t begin = offset / page * page;
+    const size_t length = static_cast<size_t>(offset - begin) + bytes;
+    void* map = ::mmap(nullptr, length, PROT_READ, MAP_SHARED, fd, static_cast<off_t>(begin));
+    if (map == MAP_FAILED) return false;
+    std::vector<unsigned char> resident((length + page - 1) / page);
+    size_t cached = 0;
+    if (::mincore(map, length, resident.data()) == 0)
+        for (unsigned char r : resident) cached += r & 1;
+    else
+        cached = resident.size();
+    ::munmap(map, length);
+    return cached * 2 < resident.size();
+}
+
+/// Reads the extent with O_DIRECT through two aligned bounce buffers (the next block is read
+/// while the previous one is copied out); false when direct I/O is refused or comes up short.
+bool read_direct(const std::string& file, const RawExtent& extent, char* out) {
+    Descriptor direct{::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_DIRECT)};
+    if (direct.fd < 0) return false;
+    std::unique_ptr<char, FreeAligned> memory(
+        static_cast<char*>(std::aligned_alloc(kDirectAlignment, 2 * kBounceBytes)));
+    if (!memory) return false;
+    char* const buffers[2] = {memory.get(), memory.get() + kBounceBytes};
+    const int64_t end = extent.offset + static_cast<int64_t>(extent.bytes);
+    const int64_t first = extent.offset / kDirectAlignment * kDirectAlignment;
+    auto read_block = [fd = direct.fd, end](char* buffer, int64_t at) -> int64_t {
+        // Whole aligned blocks; a read past the end of the file just comes back shorter.
+        const int64_t want = std::min<int64_t>(
+            kBounceBytes, (end - at + kDirectAlignment - 1) / kDirectAlignment * kDirectAlignment);
+        int64_t done = 0;
+        while (done < want) {
+            const ssize_t got = ::pread(fd, buffer + done, static_cast<size_t>(want - done),
+                                        static_cast<off_t>(at + done));
+            if (got < 0 && errno == EINTR) continue;
+            if (got <= 0) break;
+            done += got;
+        }
+        return done;
+    };
+    std::future<int64_t> pending = std::async(std::launch::async, read_block, buffers[0], first);
+    for (int64_t at = first, turn = 0; at < end; at += kBounceBytes, ++turn) {
+        const int64_t got = pending.get();
+        const int64_t next = at + static_cast<int64_t>(kBounceBytes);
+        if (next < end)
+            pending = std::async(std::launch::async, read_block, buffers[(turn + 1) % 2], next);
+        // The part of this block inside the extent.
+        const int64_t from = std::max(at, extent.offset), to = std::min(end, next);
+        if (at + got < to) return false;  // truncated or refused: the caller reads normally
+        std::memcpy(out + (from - extent.offset), buffers[turn % 2] + (from - at),
+                    static_cast<size_t>(to - from));
+    }
+    return true;
+}
+
+}  // namespace
+
 bool read_raw(const std::string& file, const RawExtent& extent, void* out) {
     if (extent.offset < 0) return false;
     const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return false;
+    // A file that is not in the page cache (just written with O_DIRECT, or not read since the
+    // boot) reads 4x faster with large direct reads than through the kernel's readahead
+    // (1.4 GB: 0.7 s instead of 2.9-4 s here); a cached one is fastest copied from the cache.
+    if (extent.bytes >= kDirectReadMinimum && mostly_uncached(fd, extent.offset, extent.bytes) &&
+        read_direct(file, extent, static_cast<char*>(out))) {
+        ::close(fd);
+        return true;
+    }
     ::posix_fadvise(fd, extent.offset, static_cast<off_t>(extent.bytes), POSIX_FADV_SEQUENTIAL);
     char* destination = static_cast<char*>(out);
     size_t done = 0;
@@ -63,20 +149,6 @@ bool read_raw(const std::string& file, const RawExtent& extent, void* out) {
 }
 
 namespace {
-
-constexpr size_t kDirectAlignment = 4096;          // covers 512 and 4096-byte logical blocks
-constexpr size_t kBounceBytes = size_t{16} << 20;  // 16 MiB per write: full disk speed here
-
-struct Descriptor {
-    int fd = -1;
-    ~Descriptor() {
-        if (fd >= 0) ::close(fd);
-    }
-};
-
-struct FreeAligned {
-    void operator()(char* p) const { std::free(p); }
-};
 
 /// Writes all of [data, data + bytes) at `offset`; errno of the failure, or 0.
 int write_all(int fd, const char* data, size_t bytes, int64_t offset) {

@@ -396,6 +396,21 @@ NeighborLists exact_neighbors(const DenseD& embedding, int k, const RunControl& 
     else
         query_order = order;
 
+    // The centroid of each chunk of kPanelChunk panels: a block of queries scans the chunks
+    // nearest to it first, so its heaps are tight before the far chunks come and the
+    // partial-distance tests skip more of those (about 10% less work than position order).
+    const int64_t n_chunks = (panels.n_panels + kPanelChunk - 1) / kPanelChunk;
+    const int64_t chunk_cells = kPanelChunk * kLanes;
+    std::vector<float> chunk_centroids(static_cast<size_t>(n_chunks * d), 0.0f);
+    for (int64_t chunk = 0; chunk < n_chunks; ++chunk) {
+        const int64_t first = chunk * chunk_cells, last = std::min(n, first + chunk_cells);
+        std::vector<double> sum(static_cast<size_t>(d), 0.0);
+        for (int64_t position = first; position < last; ++position)
+            for (int64_t c = 0; c < d; ++c) sum[c] += centred[order[position] * d + c];
+        for (int64_t c = 0; c < d; ++c)
+            chunk_centroids[chunk * d + c] = static_cast<float>(sum[c] / (last - first));
+    }
+
     const ScanFn scan = pick_scan();
     const size_t capacity = static_cast<size_t>(std::min<int64_t>(kk + kMargin, n));
     const std::thread::id caller = std::this_thread::get_id();
@@ -417,15 +432,18 @@ NeighborLists exact_neighbors(const DenseD& embedding, int k, const RunControl& 
             for (int t = 0; t < panels.n_checkpoints; ++t)
                 best[r].query_partial[t] = partial_norms[t][cell];
         }
-        // Start at the block's own panels (its cluster), so the thresholds are tight before
-        // the far panels come, then wrap around.
-        const int64_t home =
-            std::min<int64_t>(position_of[row_cell(0)] / kLanes / kPanelChunk * kPanelChunk,
-                              (panels.n_panels - 1) / kPanelChunk * kPanelChunk);
-        for (int64_t offset = 0; offset < panels.n_panels; offset += kPanelChunk) {
-            int64_t p0 = home + offset;
-            if (p0 >= panels.n_panels)
-                p0 -= (panels.n_panels + kPanelChunk - 1) / kPanelChunk * kPanelChunk;
+        // Chunks nearest to the block's centroid first (ties by chunk: deterministic).
+        std::vector<float> centre(static_cast<size_t>(d), 0.0f);
+        for (int64_t r = 0; r < rows; ++r)
+            for (int64_t c = 0; c < d; ++c)
+                centre[c] += block[r * d + c] / static_cast<float>(rows);
+        std::vector<std::pair<float, int64_t>> chunks(static_cast<size_t>(n_chunks));
+        for (int64_t chunk = 0; chunk < n_chunks; ++chunk)
+            chunks[chunk] = {squared_distance(centre.data(), chunk_centroids.data() + chunk * d, d),
+                             chunk};
+        std::sort(chunks.begin(), chunks.end());
+        for (const auto& [distance, chunk] : chunks) {
+            const int64_t p0 = chunk * kPanelChunk;
             const int64_t p1 = std::min(panels.n_panels, p0 + kPanelChunk);
             for (int64_t g = 0; g < groups; ++g)
                 scan(block.data() + g * kGroup * d, panels, p0, p1, best.data() + g * kGroup);

@@ -10,12 +10,13 @@
 // so single-precision rounding can only matter for neighbours that are within ~1e-6 relative of
 // kMargin others.
 //
-// Cells are grouped by a quick k-means so that a panel holds similar cells and a block of
-// queries scans its own cluster first; once its heaps are tight, a panel is finished only when
-// the squared distance over the 16 leading dimensions (a lower bound of the full one) lets some
-// pair beat its query's current k-th candidate. The order and the test change the speed only. Every
-// query's answer depends on its own computation only: the result does not depend on the number of
-// threads.
+// Cells are grouped by a quick k-means, then put in k-d order within each cluster, so that a
+// panel holds similar cells; a block of queries scans the chunks of panels nearest to it first.
+// Once its heaps are tight, a panel goes on past 16, 24 and 32 leading dimensions only while the
+// squared distance over them (a lower bound of the full one) lets some pair beat its query's
+// current k-th candidate: at 95k cells x 50 PCs, 45%, 23% and 13% of the panels go past each
+// test. The order and the tests change the speed only. Every query's answer depends on its own
+// computation only: the result does not depend on the number of threads.
 #include <algorithm>
 #include <atomic>
 #include <cmath>

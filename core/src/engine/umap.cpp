@@ -25,9 +25,13 @@ struct UmapLayout::State {
     SgdParameters params;
     DenseD layout;                     // what layout() shows, refreshed after each run()
     std::vector<float> current, next;  // the SGD's working positions (float, as umap-learn)
+    std::vector<int64_t> order;        // SGD vertex r is cell order[r] (locality_order)
 
     void publish() {
-        for (size_t v = 0; v < current.size(); ++v) layout.values[v] = current[v];
+        const size_t dim = static_cast<size_t>(layout.n_cols);
+        for (size_t r = 0; r < order.size(); ++r)
+            for (size_t d = 0; d < dim; ++d)
+                layout.values[static_cast<size_t>(order[r]) * dim + d] = current[r * dim + d];
     }
 };
 
@@ -83,8 +87,12 @@ void UmapLayout::initialize() {
 
     s.a = a;
     s.b = b;
+    // The SGD runs on the vertices renumbered in breadth-first order (cache locality: 15-20%
+    // less time at 100k cells); publish() maps them back.
+    s.order = engine::umap_detail::locality_order(graph);
     s.schedule =
-        engine::umap_detail::make_schedule(graph, s.n_epochs, std::max(1, o.negative_sample_rate));
+        engine::umap_detail::make_schedule(engine::umap_detail::permuted(graph, s.order),
+                                           s.n_epochs, std::max(1, o.negative_sample_rate));
     s.params.a = a;
     s.params.b = b;
     s.params.gamma = o.repulsion_strength;
@@ -94,7 +102,12 @@ void UmapLayout::initialize() {
     if (o.negative_sample_rate == 0) s.params.gamma = 0.0;  // no repulsion at all
     s.graph = std::move(graph);
     s.layout = std::move(init.layout);
-    s.current.assign(s.layout.values.begin(), s.layout.values.end());
+    const size_t dim = static_cast<size_t>(s.layout.n_cols);
+    s.current.resize(s.layout.values.size());
+    for (size_t r = 0; r < s.order.size(); ++r)
+        for (size_t d = 0; d < dim; ++d)
+            s.current[r * dim + d] =
+                static_cast<float>(s.layout.values[static_cast<size_t>(s.order[r]) * dim + d]);
     s.next = s.current;
     s.publish();  // the float-rounded start, so that layout() matches what the epochs start from
     s.spectral_used = init.spectral;

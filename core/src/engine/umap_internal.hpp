@@ -34,7 +34,7 @@ struct EpochSchedule {
     std::vector<double> epoch_of_next_sample;
     std::vector<double> epoch_of_next_negative_sample;
     std::vector<int64_t> reverse;  // index of edge (j, i) for edge (i, j); -1 if absent
-    std::vector<float> pulled;     // per edge x dim: the head's attraction this epoch
+    std::vector<float> pulled;     // per edge (j, i) x dim: the attraction i took on (i, j)
 };
 
 struct SgdParameters {
@@ -48,6 +48,13 @@ struct SgdParameters {
 /// Drops edges weaker than max / n_epochs (umap-learn prunes with the default epoch count
 /// when n_epochs <= 10) and sets up the sampling schedule.
 EpochSchedule make_schedule(const CsrMatrix& graph, int n_epochs, double negative_sample_rate);
+
+/// The vertices in breadth-first order over the graph (each component from its lowest vertex,
+/// neighbours in column order): graph neighbours get nearby indices, so the SGD's per-edge
+/// reads and writes stay in cache. Deterministic.
+std::vector<int64_t> locality_order(const CsrMatrix& graph);
+/// `graph` with vertex order[r] renumbered r, rows sorted by column.
+CsrMatrix permuted(const CsrMatrix& graph, const std::vector<int64_t>& order);
 
 /// One epoch (0-based `epoch`) of SGD on n_vertices x dim (2 or 3) float positions: reads
 /// `current`, writes `next`. Two passes: each vertex's own edges (attraction, repulsion) against

@@ -1,5 +1,7 @@
 #include "point_decimation.hpp"
 
+#include "vector_state.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -74,6 +76,7 @@ std::vector<int64_t> decimate_on_screen(const float* xyz, int64_t n, const uint8
 
     const int64_t count = candidates ? static_cast<int64_t>(candidates->size()) : n;
     const double inverse = 1.0 / cell;
+    clear_upper_vector_state();  // after the allocations: see vector_state.hpp
     for (int64_t k = 0; k < count; ++k) {
         const int64_t i = candidates ? (*candidates)[static_cast<size_t>(k)] : k;
         if (mask && !mask[i]) continue;

@@ -1,5 +1,7 @@
 #include "qc_plots.hpp"
 
+#include "vector_state.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -432,32 +434,52 @@ void QcScatterPlot::rasterize(const QSize& size) {
     raster_ = QImage(size, QImage::Format_ARGB32_Premultiplied);
     raster_.fill(Qt::transparent);
     const int w = size.width(), h = size.height();
+    if (w <= 0 || h <= 0) return;
     const QRgb fallback = QColor(70, 110, 170).rgba();
+    const QRgb missing = missing_color().rgba();
     const double range = color_hi_ > color_lo_ ? color_hi_ - color_lo_ : 1.0;
-    // Axis::toPixel takes the logarithm of both bounds on every call: once here instead (a
-    // million cells' scatter drew in over a second, mostly in log10).
+    // Axis::toPixel takes the logarithm of both bounds on every call: once here instead (the
+    // natural logarithm, the same positions).
     auto mapper = [](const Axis& axis, double p0, double p1) {
         const bool log = axis.isLog();
-        const double a = log ? std::log10(axis.lo()) : axis.lo();
-        const double b = log ? std::log10(axis.hi()) : axis.hi();
+        const double a = log ? std::log(axis.lo()) : axis.lo();
+        const double b = log ? std::log(axis.hi()) : axis.hi();
         const double scale = (p1 - p0) / (b - a);
         return [=](double v) {
-            if (log) v = v > 0 ? std::log10(v) : std::numeric_limits<double>::quiet_NaN();
+            if (log) v = v > 0 ? std::log(v) : std::numeric_limits<double>::quiet_NaN();
             return p0 + (v - a) * scale;
         };
     };
     const auto to_x = mapper(x_axis_, 0, w - 1), to_y = mapper(y_axis_, h - 1, 0);
+    // A point paints the 2 x 2 pixels from its integer position, so of all points at one
+    // position only the last one drawn shows: find it first (one int per pixel), then colour
+    // just those (a million cells overplot a plot of ~100k pixels many times over).
+    std::vector<int32_t> last(static_cast<size_t>(w) * static_cast<size_t>(h), -1);
+    clear_upper_vector_state();  // after the image fill: see vector_state.hpp (424 -> 26 ms)
     for (size_t i = 0; i < x_.size(); ++i) {
-        double px = to_x(x_[i]);
-        double py = to_y(y_[i]);
+        const double px = to_x(x_[i]);
+        const double py = to_y(y_[i]);
         if (!(px >= 0 && py >= 0 && px < w && py < h)) continue;
+        last[static_cast<size_t>(static_cast<int>(py)) * w + static_cast<int>(px)] =
+            static_cast<int32_t>(i);
+    }
+    // Drawing order again: a later point's block covers an earlier neighbour's overlap.
+    std::vector<std::pair<int32_t, int32_t>> shown;  // (point, pixel)
+    for (size_t pixel = 0; pixel < last.size(); ++pixel)
+        if (last[pixel] >= 0) shown.emplace_back(last[pixel], static_cast<int32_t>(pixel));
+    std::sort(shown.begin(), shown.end());
+    uchar* bits = raster_.bits();  // (detaches: may call memcpy)
+    clear_upper_vector_state();
+    const qsizetype stride = raster_.bytesPerLine();
+    for (const auto& [i, pixel] : shown) {
         QRgb rgb = fallback;
-        if (!color_.empty())
-            rgb = std::isnan(color_[i]) ? missing_color().rgba()
-                                        : map_.at((color_[i] - color_lo_) / range).rgba();
-        const int x0 = static_cast<int>(px), y0 = static_cast<int>(py);
+        if (!color_.empty()) {
+            const double c = color_[static_cast<size_t>(i)];
+            rgb = std::isnan(c) ? missing : map_.at((c - color_lo_) / range).rgba();
+        }
+        const int x0 = pixel % w, y0 = pixel / w;
         for (int dy = 0; dy < 2 && y0 + dy < h; ++dy) {
-            QRgb* line = reinterpret_cast<QRgb*>(raster_.scanLine(y0 + dy));
+            QRgb* line = reinterpret_cast<QRgb*>(bits + (y0 + dy) * stride);
             for (int dx = 0; dx < 2 && x0 + dx < w; ++dx) line[x0 + dx] = rgb;
         }
     }

@@ -1,5 +1,7 @@
 #include "selection_geometry.hpp"
 
+#include "vector_state.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <iterator>
@@ -17,6 +19,8 @@ std::vector<int64_t> collect(int64_t n, Predicate inside) {
 #pragma omp parallel for schedule(dynamic, 1) if (n > 200000)
     for (int64_t c = 0; c < n_chunks; ++c) {
         std::vector<int64_t>& out = hits[static_cast<size_t>(c)];
+        out.reserve(static_cast<size_t>(chunk));  // no reallocation (memmove) in the loop
+        clear_upper_vector_state();               // see vector_state.hpp
         for (int64_t i = c * chunk, end = std::min(n, (c + 1) * chunk); i < end; ++i)
             if (inside(i)) out.push_back(i);
     }

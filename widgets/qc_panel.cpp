@@ -30,10 +30,14 @@ QString percent(int64_t part, int64_t whole) {
 
 QcPanel::QcPanel(QWidget* parent) : QWidget(parent) {
     metric_box_ = new QComboBox(this);
-    metric_box_->setMinimumContentsLength(14);
+    // Widths from a fixed number of characters, not from the longest column name: the dock's
+    // width (and so the window's layout) must not depend on the cohort.
+    metric_box_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    metric_box_->setMinimumContentsLength(9);
     metric_box_->setToolTip(tr("The per-cell metric whose distribution is shown"));
     group_box_ = new QComboBox(this);
-    group_box_->setMinimumContentsLength(10);
+    group_box_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    group_box_->setMinimumContentsLength(6);
     group_box_->setToolTip(tr("Split the distributions and counts by this column (the batch)"));
     style_box_ = new QComboBox(this);
     style_box_->addItem(tr("Histograms"));

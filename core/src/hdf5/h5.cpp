@@ -554,6 +554,8 @@ Dataset Group::write_string_scalar(const std::string& name, const std::string& v
                                               const std::vector<hsize_t>&);                     \
     template Dataset Group::write_scalar<T>(const std::string&, T);                             \
     template std::vector<T> Dataset::read<T>() const;                                           \
+    template std::vector<T> Dataset::read<T>(                                                   \
+        const std::function<void(const T*, size_t, size_t)>&) const;                            \
     template std::vector<T> Dataset::read_range<T>(hsize_t, hsize_t) const;                     \
     template std::vector<T> Dataset::read_rows<T>(hsize_t, hsize_t) const;                      \
     template void Dataset::write_rows<T>(hsize_t, hsize_t, const std::vector<T>&);             \
@@ -675,6 +677,11 @@ std::vector<T> prefaulted_capacity(size_t count) {
 
 template <typename T>
 std::vector<T> Dataset::read() const {
+    return read<T>(std::function<void(const T*, size_t, size_t)>());
+}
+
+template <typename T>
+std::vector<T> Dataset::read(const std::function<void(const T*, size_t, size_t)>& inspect) const {
     const int64_t n = size();
     if (static_cast<size_t>(n) * sizeof(T) >= kDirectReadBytes) {
         RawExtent extent;
@@ -685,29 +692,43 @@ std::vector<T> Dataset::read() const {
         }
         if (extent.offset >= 0 && extent.bytes == static_cast<size_t>(n) * sizeof(T)) {
             dims = shape();
+        }
+        if (!dims.empty() && dims.size() <= 2) {
+            // The bytes must be what HDF5 itself reads at both ends, or we do not trust the
+            // offset (a user block, say) and read through HDF5 instead. The head is checked
+            // on arrival, so `inspect` never sees values from a wrong offset.
+            const hsize_t width = dims.size() == 2 ? dims[1] : std::min<hsize_t>(64, n);
+            const hsize_t rows = dims.size() == 2 ? dims[0] : 1;
+            const std::vector<T> head =
+                dims.size() == 2 ? read_rows<T>(0, 1) : read_range<T>(0, width);
             std::vector<T> out = prefaulted_capacity<T>(static_cast<size_t>(n));
-            const bool complete =
-                read_raw(file_, extent, sizeof(T), [&out](const char* bytes, size_t count) {
+            bool head_checked = false, trusted = false;
+            size_t inspected = 0;
+            const bool complete = read_raw(
+                file_, extent, sizeof(T), [&](const char* bytes, size_t count) {
                     const T* values = reinterpret_cast<const T*>(bytes);
                     out.insert(out.end(), values, values + count / sizeof(T));
+                    if (!head_checked && out.size() >= head.size()) {
+                        head_checked = true;
+                        trusted = std::memcmp(head.data(), out.data(), head.size() * sizeof(T)) == 0;
+                    }
+                    if (inspect && trusted) {
+                        inspect(out.data() + inspected, out.size() - inspected, inspected);
+                        inspected = out.size();
+                    }
                 });
-            // The bytes must be what HDF5 itself reads at both ends, or we do not trust the
-            // offset (a user block, say) and read through HDF5 instead.
-            if (complete && out.size() == static_cast<size_t>(n) &&
-                (dims.size() == 1 || dims.size() == 2)) {
-                const hsize_t width = dims.size() == 2 ? dims[1] : std::min<hsize_t>(64, n);
-                const hsize_t rows = dims.size() == 2 ? dims[0] : 1;
-                std::vector<T> head = dims.size() == 2 ? read_rows<T>(0, 1) : read_range<T>(0, width);
-                std::vector<T> tail = dims.size() == 2 ? read_rows<T>(rows - 1, 1)
-                                                       : read_range<T>(n - width, width);
-                if (std::memcmp(head.data(), out.data(), head.size() * sizeof(T)) == 0 &&
-                    std::memcmp(tail.data(), out.data() + (n - tail.size()),
+            if (complete && trusted && out.size() == static_cast<size_t>(n)) {
+                const std::vector<T> tail = dims.size() == 2 ? read_rows<T>(rows - 1, 1)
+                                                             : read_range<T>(n - width, width);
+                if (std::memcmp(tail.data(), out.data() + (n - tail.size()),
                                 tail.size() * sizeof(T)) == 0)
                     return out;
             }
         }
     }
-    return read_range<T>(0, static_cast<hsize_t>(n));
+    std::vector<T> out = read_range<T>(0, static_cast<hsize_t>(n));
+    if (inspect && !out.empty()) inspect(out.data(), out.size(), 0);
+    return out;
 }
 
 template <typename T>

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -166,6 +167,11 @@ public:
     /// Whole dataset converted to T by HDF5 (integers and floats of any width; bools/enums too).
     template <typename T>
     std::vector<T> read() const;
+    /// read() that also shows the values to `inspect(values, count, offset)` piece by piece as
+    /// they arrive (while they are still in cache): consecutive pieces covering every value
+    /// once, except that a piece may be shown again when a failed fast path falls back.
+    template <typename T>
+    std::vector<T> read(const std::function<void(const T*, size_t, size_t)>& inspect) const;
     /// Elements [offset, offset + count) of a 1-D dataset.
     template <typename T>
     std::vector<T> read_range(hsize_t offset, hsize_t count) const;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 
 #include <QKeyEvent>
 #include <QMouseEvent>
@@ -391,7 +392,7 @@ void EmbeddingView::prepareDrawLists() {
             return ids;
         };
         if (!geometry_dirty_) {
-            if (colors_dirty_) scene_.setLayerColors(EmbeddingScene::Base, rgba_.data(), base_ids_);
+            // (the base layer's colours are gathered below with its points)
         } else if (point_budget_ > 0 && n_ > point_budget_) {
             // An even stride keeps every region's share of the points (a thinned picture).
             const int64_t stride = (n_ + point_budget_ - 1) / point_budget_;
@@ -402,12 +403,27 @@ void EmbeddingView::prepareDrawLists() {
         } else {
             base_ids_ = choose(nullptr, size);
         }
-        if (geometry_dirty_)
-            scene_.setLayer(EmbeddingScene::Base, xyz_.data(), rgba_.data(), base_ids_);
+        // Behind a selection the base layer is one flat grey with the selected cells drawn over
+        // it a pixel larger: on large clouds it leaves them out (a lasso over half of 1M cells
+        // drew ~66k points, now ~45k). Small clouds are drawn whole, exactly.
+        const bool skip_selected = !selection_.empty() && n_ > decimate_above_;
+        if (skip_selected) {
+            base_drawn_.clear();
+            base_drawn_.reserve(base_ids_.size());
+            std::set_difference(base_ids_.begin(), base_ids_.end(), selection_.begin(),
+                                selection_.end(), std::back_inserter(base_drawn_));
+        } else if (geometry_dirty_ || base_drawn_.size() != base_ids_.size()) {
+            base_drawn_ = base_ids_;
+        }
+        if (geometry_dirty_ || skip_selected || base_drawn_.size() != drawn_base_before_)
+            scene_.setLayer(EmbeddingScene::Base, xyz_.data(), rgba_.data(), base_drawn_);
+        else if (colors_dirty_)
+            scene_.setLayerColors(EmbeddingScene::Base, rgba_.data(), base_drawn_);
+        drawn_base_before_ = base_drawn_.size();
         top_ids_ = selection_.empty() ? std::vector<int64_t>{} : choose(&selection_, size + 1);
         scene_.setLayer(EmbeddingScene::Highlight, xyz_.data(), rgba_.data(), top_ids_);
     } else if (colors_dirty_) {
-        scene_.setLayerColors(EmbeddingScene::Base, rgba_.data(), base_ids_);
+        scene_.setLayerColors(EmbeddingScene::Base, rgba_.data(), base_drawn_);
         scene_.setLayerColors(EmbeddingScene::Highlight, rgba_.data(), top_ids_);
     }
     geometry_dirty_ = selection_dirty_ = colors_dirty_ = false;

@@ -166,6 +166,8 @@ private:
     int64_t n_ = 0;
     // what the scene draws: point ids per layer, rebuilt lazily before a frame
     std::vector<int64_t> base_ids_, top_ids_;
+    std::vector<int64_t> base_drawn_;  // base_ids_, less the selection on large clouds
+    size_t drawn_base_before_ = 0;
     bool geometry_dirty_ = true;   // which points the base layer draws (and so the top's)
     bool selection_dirty_ = true;  // which points the highlight layer draws
     bool colors_dirty_ = false;

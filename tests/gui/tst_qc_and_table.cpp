@@ -111,6 +111,31 @@ private slots:
         QCOMPARE(panel.counts().removed, by_total);
     }
 
+    void plotsFollowANewCohortInALaterTurn() {
+        // setCohort leaves the binning and the scatter to a later event-loop turn (a new
+        // cohort's hand-off is then not one long stall); thresholds set meanwhile are kept.
+        auto first = synthetic_cohort(3000), second = synthetic_cohort(5000);
+        QcPanel panel;
+        panel.resize(560, 720);
+        panel.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&panel));
+        panel.setCohort(first);
+        QTRY_COMPARE(panel.distribution()->values().size(), size_t(3000));
+        panel.setCohort(second);
+        panel.setThreshold(QStringLiteral("total_counts"), 2500, NAN);
+        QCOMPARE(panel.metric(), QStringLiteral("total_counts"));
+        QCOMPARE(panel.batchKey(), QStringLiteral("batch"));  // at once: others read it
+        // After the event loop ran the deferred rebuild (the accessors would also run it).
+        QTest::qWait(50);
+        QCOMPARE(panel.distribution()->values().size(), size_t(5000));
+        QCOMPARE(panel.scatter()->pointCount(), int64_t(5000));
+        QCOMPARE(panel.distribution()->lower(), 2500.0);
+        int64_t removed = 0;
+        const Column* total = second->obs.find("total_counts");
+        for (int64_t i = 0; i < second->n_obs(); ++i) removed += total->floats[i] < 2500;
+        QCOMPARE(panel.counts().removed, removed);
+    }
+
     void draggingTheLineMovesTheThreshold() {
         QcDistributionPlot plot;
         plot.resize(600, 400);

@@ -6,10 +6,12 @@
 #include <cmath>
 
 #include <QContextMenuEvent>
+#include <QFutureWatcher>
 #include <QMenu>
 #include <QMouseEvent>
 #include <QPainter>
 #include <QPainterPath>
+#include <QtConcurrent>
 
 namespace transcura::widgets {
 
@@ -83,6 +85,29 @@ void QcDistributionPlot::setThresholds(double lower, double upper) {
     update();
 }
 
+namespace {
+
+/// Above this many cells the binning and quartiles (a sort per group: ~100 ms at 1M cells) run
+/// off the GUI thread; below, at once.
+constexpr size_t kBackgroundBinningAbove = 250000;
+
+}  // namespace
+
+QcDistributionPlot::Binned QcDistributionPlot::bin(const std::vector<double>& values,
+                                                   const std::vector<int32_t>& groups, int n_groups,
+                                                   std::vector<double> edges) {
+    Binned out;
+    out.histogram = binned_counts(values, groups, groups.empty() ? 0 : n_groups, std::move(edges));
+    out.quartiles =
+        group_quantiles(values, groups, groups.empty() ? 0 : n_groups, {0.25, 0.5, 0.75});
+    out.sizes.assign(out.histogram.counts.size(), 0);
+    for (size_t g = 0; g < out.histogram.counts.size(); ++g) {
+        for (int64_t c : out.histogram.counts[g]) out.sizes[g] += c;
+        out.sizes[g] += out.histogram.outside[g];
+    }
+    return out;
+}
+
 void QcDistributionPlot::recompute() {
     const int n_groups = static_cast<int>(group_names_.size());
     auto [lo, hi] = finite_range(values_, log_);
@@ -96,14 +121,34 @@ void QcDistributionPlot::recompute() {
             log_ ? std::pow(10.0, std::log10(a) + t * (std::log10(b) - std::log10(a)))
                  : a + t * (b - a);
     }
-    histogram_ = binned_counts(values_, groups_, groups_.empty() ? 0 : n_groups, edges);
-    quartiles_ =
-        group_quantiles(values_, groups_, groups_.empty() ? 0 : n_groups, {0.25, 0.5, 0.75});
-    group_sizes_.assign(histogram_.counts.size(), 0);
-    for (size_t g = 0; g < histogram_.counts.size(); ++g) {
-        for (int64_t c : histogram_.counts[g]) group_sizes_[g] += c;
-        group_sizes_[g] += histogram_.outside[g];
+    const int generation = ++binning_generation_;
+    if (values_.size() <= kBackgroundBinningAbove) {
+        apply(bin(values_, groups_, n_groups, std::move(edges)));
+        return;
     }
+    // The worker gets copies (the plot may change or go away meanwhile); a later recompute()
+    // makes this result stale, and it is dropped.
+    histogram_ = {};
+    quartiles_.clear();
+    group_sizes_.clear();
+    binning_ = true;
+    update();
+    auto* watcher = new QFutureWatcher<Binned>(this);
+    connect(watcher, &QFutureWatcher<Binned>::finished, this, [this, watcher, generation] {
+        watcher->deleteLater();
+        if (generation == binning_generation_) apply(watcher->result());
+    });
+    watcher->setFuture(QtConcurrent::run(
+        [values = values_, groups = groups_, n_groups, edges = std::move(edges)]() mutable {
+            return bin(values, groups, n_groups, std::move(edges));
+        }));
+}
+
+void QcDistributionPlot::apply(Binned binned) {
+    histogram_ = std::move(binned.histogram);
+    quartiles_ = std::move(binned.quartiles);
+    group_sizes_ = std::move(binned.sizes);
+    binning_ = false;
     update();
 }
 
@@ -122,6 +167,10 @@ void QcDistributionPlot::paintPlot(QPainter& p, const QRectF& area) {
         drawMessage(p, area,
                     tr("No QC metric to show.\nOpen a cohort and run the pipeline, "
                        "or pick a numeric column."));
+        return;
+    }
+    if (binning_) {
+        drawMessage(p, area, tr("Binning %L1 cells\u2026").arg(values_.size()));
         return;
     }
     if (style_ == Style::Histogram)

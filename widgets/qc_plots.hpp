@@ -40,6 +40,9 @@ public:
     void setThresholds(double lower, double upper);
     double lower() const { return lower_; }
     double upper() const { return upper_; }
+    /// A large cloud's histogram and quartiles are still being computed off the GUI thread
+    /// (the plot shows a note meanwhile; its axis and thresholds already work).
+    bool isBinning() const { return binning_; }
     /// Widget position of a threshold line (x for histograms, y for violins); NaN if none.
     double thresholdPixel(bool upper) const;
 
@@ -57,7 +60,15 @@ protected:
     void contextMenuEvent(QContextMenuEvent* event) override;
 
 private:
+    struct Binned {
+        GroupHistogram histogram;
+        std::vector<std::vector<double>> quartiles;
+        std::vector<int64_t> sizes;
+    };
+    static Binned bin(const std::vector<double>& values, const std::vector<int32_t>& groups,
+                      int n_groups, std::vector<double> edges);
     void recompute();
+    void apply(Binned binned);
     QRectF plotRect(const QRectF& area) const;
     double valueAt(QPointF pos) const;
     void paintHistograms(QPainter& p, const QRectF& plot);
@@ -76,6 +87,8 @@ private:
     GroupHistogram histogram_;
     std::vector<std::vector<double>> quartiles_;  // [group] {q25, q50, q75}
     std::vector<int64_t> group_sizes_;
+    bool binning_ = false;  // a large cloud's histogram is being computed in the background
+    int binning_generation_ = 0;
 };
 
 class QcScatterPlot : public PlotWidget {

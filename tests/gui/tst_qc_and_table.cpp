@@ -136,6 +136,32 @@ private slots:
         QCOMPARE(panel.counts().removed, removed);
     }
 
+    void largeDistributionsAreBinnedInTheBackground() {
+        QcDistributionPlot plot;
+        plot.resize(600, 400);
+        plot.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&plot));
+        std::mt19937 rng(3);
+        std::lognormal_distribution<double> library(7.5, 0.6);
+        std::vector<double> large(400000);
+        for (double& v : large) v = library(rng);
+        std::vector<int32_t> groups(large.size());
+        for (size_t i = 0; i < groups.size(); ++i) groups[i] = static_cast<int32_t>(i % 2);
+        plot.setData(QStringLiteral("total_counts"), large, groups, {"a", "b"});
+        QVERIFY(plot.isBinning());
+        QVERIFY(plot.grab().width() > 0);  // paints its note meanwhile
+        QTRY_VERIFY(!plot.isBinning());
+        // A result that arrives after newer data is dropped: the small data stays shown.
+        plot.setData(QStringLiteral("total_counts"), large, groups, {"a", "b"});
+        QVERIFY(plot.isBinning());
+        plot.setData(QStringLiteral("n_genes"), {1, 2, 3, 4}, {}, {});
+        QVERIFY(!plot.isBinning());
+        QTest::qWait(600);
+        QVERIFY(!plot.isBinning());
+        QCOMPARE(plot.metric(), QStringLiteral("n_genes"));
+        QCOMPARE(plot.values().size(), size_t(4));
+    }
+
     void draggingTheLineMovesTheThreshold() {
         QcDistributionPlot plot;
         plot.resize(600, 400);

@@ -149,8 +149,9 @@ private slots:
         for (size_t i = 0; i < groups.size(); ++i) groups[i] = static_cast<int32_t>(i % 2);
         plot.setData(QStringLiteral("total_counts"), large, groups, {"a", "b"});
         QVERIFY(plot.isBinning());
-        QVERIFY(plot.grab().width() > 0);  // paints its note meanwhile
+        gui_test::save_screenshot(&plot, QStringLiteral("qc_binning_note"));  // its note
         QTRY_VERIFY(!plot.isBinning());
+        gui_test::save_screenshot(&plot, QStringLiteral("qc_binned_400k"));
         // A result that arrives after newer data is dropped: the small data stays shown.
         plot.setData(QStringLiteral("total_counts"), large, groups, {"a", "b"});
         QVERIFY(plot.isBinning());

@@ -418,6 +418,11 @@ void SessionAction::applyBatch(const QJsonObject& session) {
                                                 v.value("x").toInt(0), v.value("y").toInt(1),
                                                 v.value("z").toInt(-1));
         }
+        // The UMAP of the corrected PCs exists only once the batch run has laid it out.
+        if (v.value("embedding").toString() == BatchController::correctedUmapKey())
+            window_->embedding()->showEmbedding(BatchController::correctedUmapKey(),
+                                                v.value("x").toInt(0), v.value("y").toInt(1),
+                                                v.value("z").toInt(-1));
         const QJsonObject color = session.value("color").toObject();
         if (color.value("kind").toString() == QLatin1String("metric"))
             if (auto metric = metric_from_name(color.value("metric").toString()))

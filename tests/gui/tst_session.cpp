@@ -207,6 +207,28 @@ private slots:
         gui_test::save_screenshot(target.get(), QStringLiteral("session_kang_restored_window"));
     }
 
+    void restoresTheHarmonyUmap() {
+        auto source = make_window();
+        QVERIFY(QTest::qWaitForWindowExposed(source.get()));
+        QVERIFY(open_and_wait(*source, kang()));
+        QVERIFY(source->batchController()->analysis());  // ran on open, with its Harmony UMAP
+        QVERIFY(source->embedding()->showEmbedding(shell::BatchController::correctedUmapKey()));
+        source->embedding()->colorByColumn(QStringLiteral("stim"));
+
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("kang_umap.transcura.json"));
+        auto target = make_window();
+        QVERIFY(QTest::qWaitForWindowExposed(target.get()));
+        QVERIFY(save_and_restore(*source, *target, path));
+        auto* a = source->embeddingView();
+        auto* b = target->embeddingView();
+        QCOMPARE(target->embedding()->embeddingKey(), shell::BatchController::correctedUmapKey());
+        QCOMPARE(b->pointCount(), a->pointCount());
+        QVERIFY(b->coordinates() == a->coordinates());
+        QCOMPARE(b->colorTitle(), a->colorTitle());
+        compare_cameras(b->cameraState(), a->cameraState());
+    }
+
     void badSessionFileGivesAnErrorAndTheWindowKeepsWorking() {
         auto window = make_window();
         QVERIFY(QTest::qWaitForWindowExposed(window.get()));

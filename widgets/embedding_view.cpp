@@ -260,6 +260,7 @@ void EmbeddingView::setUniformColor(const QColor& color, const QString& title) {
     legend_->hide();
     color_bar_->hide();
     applyVisibility();
+    layoutOverlays();
     updateStatus();
 }
 
@@ -277,6 +278,7 @@ void EmbeddingView::setColors(const std::vector<uint8_t>& rgba, const QString& t
     legend_->hide();
     color_bar_->hide();
     applyVisibility();
+    layoutOverlays();
     updateStatus();
 }
 
@@ -325,6 +327,7 @@ void EmbeddingView::markColorsDirty() {
 }
 
 void EmbeddingView::cameraMoved(bool interactive) {
+    if (interactive) auto_fitted_ = false;
     if (n_ > decimate_above_) {
         if (interactive) {
             interactive_ = true;
@@ -457,10 +460,24 @@ void EmbeddingView::setPlaceholderText(const QString& text) {
 // ---------------------------------------------------------------------------------- camera
 
 void EmbeddingView::resetView() {
-    double aspect = height() > 0 ? double(width()) / height() : 1.0;
+    // In 2D the points are fitted beside the legend or colour bar rather than under it (at
+    // most 40% of the width is given up for it).
+    fitted_reserved_ = rightOverlayWidth();
+    const int reserved = dims_ == 3 ? 0 : std::min(fitted_reserved_, width() * 2 / 5);
+    const int usable = std::max(1, width() - reserved);
+    double aspect = height() > 0 ? double(usable) / height() : 1.0;
     scene_.resetCamera(bounds(), dims_ == 3, aspect);
+    if (reserved > 0) scene_.pan(QPointF(-reserved / 2.0, 0.0), QSizeF(size()));
     camera_fitted_ = true;
+    auto_fitted_ = true;
     cameraMoved(false);
+}
+
+int EmbeddingView::rightOverlayWidth() const {
+    int covered = 0;
+    if (!legend_->isHidden()) covered = std::max(covered, legend_->sizeHint().width());
+    if (!color_bar_->isHidden()) covered = std::max(covered, color_bar_->sizeHint().width());
+    return covered > 0 ? covered + 2 * kMargin : 0;
 }
 
 CameraState EmbeddingView::cameraState() const {
@@ -470,6 +487,7 @@ CameraState EmbeddingView::cameraState() const {
 void EmbeddingView::setCameraState(const CameraState& state) {
     scene_.setCamera(state);
     camera_fitted_ = true;
+    auto_fitted_ = false;
     cameraMoved(false);
 }
 
@@ -533,6 +551,10 @@ void EmbeddingView::layoutOverlays() {
     color_bar_->setGeometry(width() - bar.width() - kMargin, kMargin, bar.width(), bar.height());
     status_->adjustSize();
     status_->move(kMargin, height() - status_->height() - kMargin);
+    // The automatic fit leaves room for the legend or colour bar: it follows them (a colouring
+    // chosen after the fit) until the user moves the camera.
+    if (auto_fitted_ && camera_fitted_ && n_ > 0 && rightOverlayWidth() != fitted_reserved_)
+        resetView();
     placeholder_->setGeometry(rect());
 }
 

@@ -153,6 +153,8 @@ private:
     void prepareDrawLists();
     void applyVisibility();
     void layoutOverlays();
+    /// Widget pixels on the right that the legend or colour bar covers (0 when neither shows).
+    int rightOverlayWidth() const;
     void updateStatus();
     void finishSelection(const QPolygonF& widget_polygon, bool box);
     void showHoverTooltip();
@@ -188,6 +190,8 @@ private:
     double point_size_ = 3.0;
     double opacity_ = 1.0;
     bool camera_fitted_ = false;
+    bool auto_fitted_ = false;  // camera as resetView() left it: not moved or set since
+    int fitted_reserved_ = 0;   // rightOverlayWidth() when it was fitted
     Mode mode_ = Mode::Navigate;
     std::vector<int64_t> selection_;
     // interaction

@@ -8,6 +8,7 @@
 #include <QFileInfo>
 #include <QTemporaryDir>
 
+#include "embedding_overlays.hpp"
 #include "embedding_view.hpp"
 #include "gui_test_support.hpp"
 #include "plot_export.hpp"
@@ -191,6 +192,34 @@ private slots:
             QVERIFY(hit >= 0 ? b.labels[hit] != 1 : b.labels[i] == 1);
         }
         gui_test::save_screenshot(view_.get(), QStringLiteral("embedding_hidden_category"));
+    }
+
+    void fittedPointsStayClearOfTheLegend() {
+        // The automatic fit leaves the legend's strip free, also when the colouring (and so
+        // the legend) comes after the fit; once the user moves the camera it stays put.
+        Blobs b = make_blobs(3000, 6);
+        view_->setPoints(b.xy, 2);
+        QTest::qWait(50);
+        view_->setCategorical(QStringLiteral("a long legend title"), b.labels, names(6));
+        QWidget* legend = view_->findChild<transcura::widgets::LegendOverlay*>();
+        QVERIFY(legend && legend->isVisible());
+        const double left_of_legend = legend->geometry().left();
+        for (int64_t i = 0; i < 3000; ++i) {
+            const QPointF p = view_->dataToWidget(b.xy[2 * i], b.xy[2 * i + 1]);
+            QVERIFY2(
+                p.x() < left_of_legend,
+                qPrintable(
+                    QString("%1 at x %2, legend from %3").arg(i).arg(p.x()).arg(left_of_legend)));
+            QVERIFY(p.x() > 0 && p.y() > 0 && p.y() < view_->height());
+        }
+        // A camera the user set is kept when the colouring changes.
+        transcura::widgets::CameraState camera = view_->cameraState();
+        camera.parallel_scale *= 0.5;
+        view_->setCameraState(camera);
+        std::vector<float> values(3000);
+        for (int64_t i = 0; i < 3000; ++i) values[i] = b.xy[2 * i];
+        view_->setContinuous(QStringLiteral("x"), values);
+        QCOMPARE(view_->cameraState().parallel_scale, camera.parallel_scale);
     }
 
     void hoverPicksTheNearestPoint() {

@@ -133,8 +133,9 @@ bool read_raw(const std::string& file, const RawExtent& extent, size_t unit, con
         done = read_direct(file, extent, sink);
     ::posix_fadvise(fd, extent.offset + static_cast<int64_t>(done),
                     static_cast<off_t>(extent.bytes - done), POSIX_FADV_SEQUENTIAL);
-    // The rest through the page cache, 1 MiB at a time into a buffer that stays in L2.
-    const size_t piece = std::max<size_t>(unit, (size_t{1} << 20) / unit * unit);
+    // The rest through the page cache, 256 KiB at a time into a buffer that stays in L2 (a bit
+    // faster than 1 MiB when the other core is busy too).
+    const size_t piece = std::max<size_t>(unit, (size_t{1} << 18) / unit * unit);
     std::unique_ptr<char, FreeAligned> memory(static_cast<char*>(std::aligned_alloc(
         kDirectAlignment, (piece + kDirectAlignment - 1) / kDirectAlignment * kDirectAlignment)));
     bool ok = memory != nullptr;

@@ -44,12 +44,15 @@ public:
     QString labelKey() const;  // "" = none
     QString embeddingKey() const;
     bool harmonyEnabled() const;
+    /// With Harmony: also lay out the UMAP of the corrected embedding (X_umap_harmony).
+    bool harmonyUmapEnabled() const;
     bool showCorrected() const;
     /// Reflect choices made elsewhere (session restore); do not emit.
     void setBatchKey(const QString& key);
     void setLabelKey(const QString& key);
     void setEmbeddingKey(const QString& key);
     void setHarmonyEnabled(bool enabled);
+    void setHarmonyUmapEnabled(bool enabled);
     void setShowCorrected(bool show);
 
     void setBarQuantity(BarQuantity quantity);
@@ -89,6 +92,7 @@ private:
     QComboBox* label_box_ = nullptr;
     QComboBox* embedding_box_ = nullptr;
     QCheckBox* harmony_ = nullptr;
+    QCheckBox* harmony_umap_ = nullptr;
     QCheckBox* show_corrected_ = nullptr;
     QPushButton* run_ = nullptr;
     QPushButton* cancel_ = nullptr;

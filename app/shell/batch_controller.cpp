@@ -44,6 +44,8 @@ BatchController::BatchController(PipelineController* pipeline, EmbeddingControll
     QSettings settings;
     auto_run_ = settings.value(QStringLiteral("batch/autoRun"), true).toBool();
     panel_->setHarmonyEnabled(settings.value(QStringLiteral("batch/harmony"), true).toBool());
+    panel_->setHarmonyUmapEnabled(
+        settings.value(QStringLiteral("batch/harmonyUmap"), true).toBool());
 
     run_action_ = new QAction(tr("Batch &Diagnostics"), this);
     run_action_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_D));
@@ -96,8 +98,9 @@ void BatchController::setCohort(std::shared_ptr<const Cohort> cohort) {
 void BatchController::run() {
     // The panel may be gone when this object is destroyed: the choice is saved when used.
     QSettings().setValue(QStringLiteral("batch/harmony"), panel_->harmonyEnabled());
+    QSettings().setValue(QStringLiteral("batch/harmonyUmap"), panel_->harmonyUmapEnabled());
     run(BatchRequest{panel_->batchKey(), panel_->labelKey(), panel_->embeddingKey(),
-                     panel_->harmonyEnabled()});
+                     panel_->harmonyEnabled(), panel_->harmonyUmapEnabled()});
 }
 
 void BatchController::cancel() {

@@ -228,6 +228,7 @@ QJsonObject SessionAction::capture() const {
                                 {"label_key", panel->labelKey()},
                                 {"embedding", panel->embeddingKey()},
                                 {"harmony", panel->harmonyEnabled()},
+                                {"harmony_umap", panel->harmonyUmapEnabled()},
                                 {"computed", window_->batchController()->analysis() != nullptr},
                                 {"show_corrected", panel->showCorrected()}};
     return root;
@@ -398,6 +399,7 @@ void SessionAction::applyView(const QJsonObject& session) {
     if (!batch.value("embedding").toString().isEmpty())
         panel->setEmbeddingKey(batch.value("embedding").toString());
     panel->setHarmonyEnabled(batch.value("harmony").toBool(true));
+    panel->setHarmonyUmapEnabled(batch.value("harmony_umap").toBool(true));
 }
 
 void SessionAction::applyBatch(const QJsonObject& session) {
@@ -446,9 +448,12 @@ void SessionAction::applyBatch(const QJsonObject& session) {
     connections->push_back(connect(batch, &BatchController::cancelled, this,
                                    [done] { done(false, tr("cancelled")); }));
     const QJsonObject b = session.value("batch").toObject();
+    const bool umap_shown = session.value("view").toObject().value("embedding").toString() ==
+                            BatchController::correctedUmapKey();
     batch->run(BatchRequest{b.value("batch_key").toString(), b.value("label_key").toString(),
                             b.value("embedding").toString(QStringLiteral("X_pca")),
-                            b.value("harmony").toBool(true)});
+                            b.value("harmony").toBool(true),
+                            b.value("harmony_umap").toBool(true) || umap_shown});
 }
 
 void SessionAction::fail(const QString& path, const QString& message) {

@@ -407,6 +407,26 @@ private slots:
         QCOMPARE(window_->embedding()->embeddingKey(), QStringLiteral("X_umap_harmony"));
     }
 
+    void harmonyUmapCanBeLeftOut() {
+        QVERIFY(open_and_wait(*window_, kang()));
+        auto* controller = window_->batchController();
+        QVERIFY(controller->correctedUmap());
+        window_->batchPanel()->setHarmonyUmapEnabled(false);
+        QSignalSpy finished(controller, &shell::BatchController::finished);
+        controller->run();
+        QVERIFY(finished.wait(120000));
+        QVERIFY(controller->analysis() && controller->analysis()->harmony);
+        QVERIFY(!controller->correctedUmap());
+        const QStringList offered = chooser_items(embedding_chooser(window_.get()));
+        QVERIFY2(!offered.contains(QStringLiteral("X_umap_harmony")) &&
+                     offered.contains(QStringLiteral("X_pca_harmony")),
+                 qPrintable(offered.join(' ')));
+        // The choice is remembered for the next window.
+        QCOMPARE(QSettings().value(QStringLiteral("batch/harmonyUmap")).toBool(), false);
+        window_->batchPanel()->setHarmonyUmapEnabled(true);
+        QSettings().setValue(QStringLiteral("batch/harmonyUmap"), true);
+    }
+
     void cancelAndErrorsKeepThePanelUsable() {
         QVERIFY(open_and_wait(*window_, kang()));
         auto before = window_->batchController()->analysis();

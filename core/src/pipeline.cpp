@@ -180,16 +180,18 @@ std::string why_not_counts(const Matrix& m, bool require_integers) {
 /// The pipeline normalises counts. When X holds scaled or centred data (negative or non-finite
 /// values, as in scanpy's processed files), the counts are looked for where AnnData users keep
 /// them: layers["counts"], then raw/X, taken only if they hold non-negative integers (raw/X is
-/// often log-normalised). Returns a copy of `input` with those counts as X and `source` set,
+/// often log-normalised). Returns `input` with those counts as X (moved out of `consumable`
+/// when given, the same object as `input`, else copied) and `source` set,
 /// or nothing when X itself is usable; throws with what was checked when nothing holds counts.
-std::optional<Cohort> with_counts_as_x(const Cohort& input, std::string& source) {
+std::optional<Cohort> with_counts_as_x(const Cohort& input, Cohort* consumable,
+                                       std::string& source) {
     const std::string x_problem = why_not_counts(*input.X, false);
     if (x_problem.empty()) return std::nullopt;
     std::string checked;
     if (auto layer = input.layers.find("counts"); layer != input.layers.end()) {
         const std::string problem = why_not_counts(layer->second, true);
         if (problem.empty()) {
-            Cohort copy = input;
+            Cohort copy = consumable ? std::move(*consumable) : input;
             copy.X = std::move(copy.layers.at("counts"));
             copy.layers.erase("counts");
             source = "layers/counts";
@@ -200,7 +202,7 @@ std::optional<Cohort> with_counts_as_x(const Cohort& input, std::string& source)
     if (input.raw) {
         const std::string problem = why_not_counts(input.raw->X, true);
         if (problem.empty()) {
-            Cohort copy = input;
+            Cohort copy = consumable ? std::move(*consumable) : input;
             RawData raw = std::move(*copy.raw);
             copy.raw.reset();
             const bool same_genes = raw.var_names == copy.var_names;
@@ -226,7 +228,7 @@ std::optional<Cohort> with_counts_as_x(const Cohort& input, std::string& source)
 PipelineResults run(const Cohort& input, Cohort* consumable, const PipelineOptions& o) {
     if (!input.X) throw InvalidArgument("the cohort has no expression matrix X");
     std::string counts_source = "X";
-    if (std::optional<Cohort> counts = with_counts_as_x(input, counts_source)) {
+    if (std::optional<Cohort> counts = with_counts_as_x(input, consumable, counts_source)) {
         PipelineResults results = run(*counts, &*counts, o);
         results.cohort.uns["transcura_pipeline"]["counts_from"] = counts_source;
         return results;

@@ -296,7 +296,7 @@ bool BatchPanel::harmonyEnabled() const {
     return harmony_->isChecked();
 }
 bool BatchPanel::harmonyUmapEnabled() const {
-    return harmony_->isChecked() && harmony_umap_->isChecked();
+    return harmony_umap_->isChecked();
 }
 bool BatchPanel::showCorrected() const {
     return show_corrected_->isChecked();

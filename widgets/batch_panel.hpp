@@ -44,7 +44,8 @@ public:
     QString labelKey() const;  // "" = none
     QString embeddingKey() const;
     bool harmonyEnabled() const;
-    /// With Harmony: also lay out the UMAP of the corrected embedding (X_umap_harmony).
+    /// With Harmony: also lay out the UMAP of the corrected embedding (X_umap_harmony). The
+    /// box's own state, kept while Harmony is off (the run needs both).
     bool harmonyUmapEnabled() const;
     bool showCorrected() const;
     /// Reflect choices made elsewhere (session restore); do not emit.

@@ -1,6 +1,8 @@
 #include "transcura/gene_index.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <string>
 
 #include "transcura/errors.hpp"
@@ -37,6 +39,11 @@ uint64_t read_varint(const uint8_t*& in) {
     return value;
 }
 
+/// Whether a stored value can be held as a varint and read back bit for bit.
+bool whole_count(float v) {
+    return v >= 0.0f && v < 4294967296.0f && v == std::floor(v) && !std::signbit(v);
+}
+
 /// The value of column `gene` in row `row` of `x`: its first entry there (0 if none).
 float lookup(const CsrMatrix& x, bool sorted, int64_t row, int32_t gene) {
     const int32_t* indices = x.indices.data();
@@ -61,8 +68,8 @@ GeneIndex GeneIndex::build(const CsrMatrix& x, const GeneIndexOptions& options) 
     index.n_cols_ = x.n_cols;
     index.nnz_ = x.nnz();
     const size_t genes = static_cast<size_t>(x.n_cols);
-    std::vector<int64_t> bytes(genes, 0), count(genes, 0), last(genes, -1);
-    bool sorted = true;
+    std::vector<int64_t> bytes(genes, 0), value_bytes(genes, 0), count(genes, 0), last(genes, -1);
+    bool sorted = true, counts = true;
     // Pass 1: each gene's entries and varint bytes (and whether rows are sorted).
     for (int64_t r = 0; r < x.n_rows; ++r) {
         if (r % kRowsPerCheck == 0) {
@@ -80,11 +87,19 @@ GeneIndex GeneIndex::build(const CsrMatrix& x, const GeneIndexOptions& options) 
             if (p > begin && g < x.indices[static_cast<size_t>(p) - 1]) sorted = false;
             const size_t gi = static_cast<size_t>(g);
             bytes[gi] += varint_bytes(static_cast<uint64_t>(r - last[gi]));
+            const float v = x.data[static_cast<size_t>(p)];
+            if (counts && whole_count(v))
+                value_bytes[gi] += varint_bytes(static_cast<uint64_t>(v));
+            else
+                counts = false;
             last[gi] = r;
             ++count[gi];
         }
     }
     index.rows_sorted_ = sorted;
+    index.values_inline_ = counts;
+    if (counts)
+        for (size_t g = 0; g < genes; ++g) bytes[g] += value_bytes[g];
     index.byte_offset_.assign(genes + 1, 0);
     index.entry_offset_.assign(genes + 1, 0);
     index.checkpoint_offset_.assign(genes + 1, 0);
@@ -118,7 +133,11 @@ GeneIndex GeneIndex::build(const CsrMatrix& x, const GeneIndexOptions& options) 
                 index.checkpoint_row_[j] = last[g];
             }
             uint8_t* at = out + cursor[g];
-            cursor[g] += write_varint(at, static_cast<uint64_t>(r - last[g])) - at;
+            uint8_t* end_at = write_varint(at, static_cast<uint64_t>(r - last[g]));
+            if (counts)
+                end_at =
+                    write_varint(end_at, static_cast<uint64_t>(x.data[static_cast<size_t>(p)]));
+            cursor[g] += end_at - at;
             last[g] = r;
             ++count[g];
         }
@@ -146,6 +165,7 @@ bool GeneIndex::matches(const CsrMatrix& x) const {
 
 template <typename Visit>
 void GeneIndex::decode(int64_t gene, int64_t first, int64_t last, Visit&& visit) const {
+    // visit(k, row, value): value is the inline count, or NaN when values are not inline.
     const size_t g = static_cast<size_t>(gene);
     const int64_t block = first / kCheckpointEvery;
     int64_t byte = byte_offset_[g], row = -1;
@@ -157,14 +177,16 @@ void GeneIndex::decode(int64_t gene, int64_t first, int64_t last, Visit&& visit)
     const uint8_t* in = gaps_.data() + byte;
     for (int64_t k = block * kCheckpointEvery; k < last; ++k) {
         row += static_cast<int64_t>(read_varint(in));
-        if (k >= first) visit(k, row);
+        const float value = values_inline_ ? static_cast<float>(read_varint(in))
+                                           : std::numeric_limits<float>::quiet_NaN();
+        if (k >= first) visit(k, row, value);
     }
 }
 
 std::vector<int64_t> GeneIndex::rows(int64_t gene) const {
     const int64_t m = stored(gene);
     std::vector<int64_t> out(static_cast<size_t>(m));
-    decode(gene, 0, m, [&](int64_t k, int64_t row) { out[static_cast<size_t>(k)] = row; });
+    decode(gene, 0, m, [&](int64_t k, int64_t row, float) { out[static_cast<size_t>(k)] = row; });
     return out;
 }
 
@@ -179,15 +201,23 @@ void GeneIndex::entries(const CsrMatrix& x, int64_t gene, std::vector<int64_t>& 
     values.resize(static_cast<size_t>(m));
     const int32_t g = static_cast<int32_t>(gene);
     const int64_t blocks = (m + kCheckpointEvery - 1) / kCheckpointEvery;
-    // Blocks between checkpoints decode independently.
-#pragma omp parallel for schedule(dynamic, 1) if (blocks > 2)
+    // Blocks between checkpoints decode independently. Inline counts decode at a few ns an
+    // entry: never worth waking threads (a parallel region took 10+ ms on a loaded machine);
+    // lookups (~0.1 us an entry, cache misses) are, on long columns.
+    const bool parallel = !values_inline_ && blocks >= 16;
+#pragma omp parallel for schedule(dynamic, 1) if (parallel)
     for (int64_t b = 0; b < blocks; ++b) {
         decode(gene, b * kCheckpointEvery, std::min(m, (b + 1) * kCheckpointEvery),
-               [&](int64_t k, int64_t row) {
+               [&](int64_t k, int64_t row, float value) {
                    rows[static_cast<size_t>(k)] = row;
-                   values[static_cast<size_t>(k)] = lookup(x, rows_sorted_, row, g);
+                   values[static_cast<size_t>(k)] =
+                       values_inline_ ? value : lookup(x, rows_sorted_, row, g);
                });
     }
+    // A row stored twice (not valid CSR, but readable) reads its first value, as a scan would.
+    if (values_inline_)
+        for (size_t k = 1; k < rows.size(); ++k)
+            if (rows[k] == rows[k - 1]) values[k] = values[k - 1];
 }
 
 std::vector<float> GeneIndex::dense_column(const CsrMatrix& x, int64_t gene) const {

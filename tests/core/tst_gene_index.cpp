@@ -37,8 +37,10 @@ struct ScannedColumns {
     }
 };
 
-/// n x genes; gene g stored with probability density[g]; `shuffle`: rows' indices unsorted.
-CsrMatrix random_csr(int64_t n, const std::vector<double>& density, bool shuffle, uint64_t seed) {
+/// n x genes; gene g stored with probability density[g]; `shuffle`: rows' indices unsorted;
+/// `counts`: whole values (some above 127: several varint bytes), else fractions.
+CsrMatrix random_csr(int64_t n, const std::vector<double>& density, bool shuffle, uint64_t seed,
+                     bool counts = false) {
     std::mt19937_64 rng(seed);
     std::uniform_real_distribution<double> u(0, 1);
     CsrMatrix x;
@@ -53,7 +55,9 @@ CsrMatrix random_csr(int64_t n, const std::vector<double>& density, bool shuffle
         for (int32_t g : row) {
             x.indices.push_back(g);
             // explicit zeros now and then
-            x.data.push_back(rng() % 9 == 0 ? 0.0f : static_cast<float>(1 + rng() % 50) / 3);
+            const float value =
+                counts ? static_cast<float>(rng() % 300) : static_cast<float>(1 + rng() % 50) / 3;
+            x.data.push_back(rng() % 9 == 0 ? 0.0f : value);
         }
         x.indptr.push_back(static_cast<int64_t>(x.indices.size()));
     }
@@ -108,16 +112,21 @@ private slots:
     void randomMatricesSortedAndUnsorted() {
         // Densities from never to always: gaps of one byte and of several, columns longer
         // than the checkpoint interval (decoded in parallel blocks).
+        // Long enough columns (20 blocks) to take the parallel lookup path.
         const std::vector<double> density = {0.0, 0.0005, 0.01, 0.2, 0.6, 1.0, 0.05};
-        for (bool shuffle : {false, true}) {
-            const CsrMatrix x = random_csr(40000, density, shuffle, shuffle ? 11 : 7);
-            const GeneIndex index = GeneIndex::build(x);
-            QVERIFY(index.stored(5) > 2 * GeneIndex::kCheckpointEvery);
-            compare_every_column(x, index);
-            // Compact: a little over a byte per stored value (gaps of 1 at density 1).
-            QVERIFY2(index.memory_bytes() < size_t(1.5 * double(x.nnz())) + 4096,
-                     qPrintable(QString::number(index.memory_bytes())));
-        }
+        for (bool counts : {false, true})
+            for (bool shuffle : {false, true}) {
+                const CsrMatrix x = random_csr(330000, density, shuffle, shuffle ? 11 : 7, counts);
+                const GeneIndex index = GeneIndex::build(x);
+                QCOMPARE(index.values_inline(), counts);
+                QVERIFY(index.stored(5) > 16 * GeneIndex::kCheckpointEvery);
+                compare_every_column(x, index);
+                // Compact: rows a little over a byte per stored value (gaps of 1 at density
+                // 1), the counts (below 300) one or two more.
+                const double per_value = counts ? 3.0 : 1.5;
+                QVERIFY2(index.memory_bytes() < size_t(per_value * double(x.nnz())) + 4096,
+                         qPrintable(QString::number(index.memory_bytes())));
+            }
     }
 
     void duplicatesAndEmptyRows() {
@@ -189,7 +198,7 @@ private slots:
             QStringLiteral("multibatch/kang2018_ifnb_2000/kang2018_ifnb_2000.h5ad"),
             QStringLiteral("h5ad/scanpy_pbmc68k_reduced/10x_pbmc68k_reduced.2025-11.h5ad"),
             QStringLiteral("10x/scanpy_cellranger_1.2.0/filtered_gene_bc_matrices_h5.h5")};
-        int checked = 0;
+        int checked = 0, inline_seen = 0;
         for (const QString& file : files) {
             const QString path = root + QLatin1Char('/') + file;
             if (!QFileInfo::exists(path)) QFAIL(qPrintable(QStringLiteral("missing ") + path));
@@ -200,11 +209,14 @@ private slots:
             for (const Matrix* m : matrices) {
                 if (!m->is_sparse()) continue;
                 const CsrMatrix& x = m->sparse();
-                compare_every_column(x, GeneIndex::build(x));
+                const GeneIndex index = GeneIndex::build(x);
+                compare_every_column(x, index);
                 ++checked;
+                inline_seen += index.values_inline() ? 1 : 0;
             }
         }
-        QVERIFY(checked >= 2);
+        QVERIFY(checked >= 3);
+        QVERIFY(inline_seen >= 1 && inline_seen < checked);  // raw counts and normalised values
     }
 };
 

@@ -5,11 +5,14 @@
 // index).
 //
 // Compact on purpose: for every gene the rows that store it, as gaps from the previous row in
-// LEB128 varints (7 bits a byte; at ~1% density most gaps fit one byte), so about 1-1.3 bytes
-// per non-zero against CSR's 8 (a float and an int32): ~30 MB at 1M cells x 2000 genes with 25M
-// non-zeros, where a full CSC copy would take ~200 MB. The values are not copied: a row's value
-// is found by bisection in that row of the CSR matrix (linear search when its rows are not
-// sorted), so a column is read together with the matrix the index was built from.
+// LEB128 varints (7 bits a byte; at ~1% density most gaps fit one byte). When every stored value
+// is a whole count (raw counts) the values follow their gaps as varints too (one byte below 128):
+// about 2.2 bytes per non-zero against CSR's 8 (a float and an int32), ~57 MB at 1M cells x 2000
+// genes with 26M non-zeros where a full CSC copy would take ~200 MB. Otherwise (normalised
+// values) only the rows are kept, ~1.2 bytes per non-zero, and a row's value is found by
+// bisection in that row of the CSR matrix (linear search when its rows are not sorted): three
+// cache misses an entry, ~10x slower than the inline counts, still proportional to the gene's
+// non-zeros. Either way a column is read together with the matrix the index was built from.
 // Checkpoints every kCheckpointEvery entries let a long column be decoded in parallel.
 #include <cstdint>
 #include <vector>
@@ -39,6 +42,8 @@ public:
     int64_t stored(int64_t gene) const;
     /// Bytes held by the index.
     size_t memory_bytes() const;
+    /// Whether the values are held in the index (every stored value a whole count < 2^32).
+    bool values_inline() const { return values_inline_; }
     /// Whether `x` has the shape and non-zero count the index was built from (a cheap guard,
     /// not proof that it is the same matrix).
     bool matches(const CsrMatrix& x) const;
@@ -61,9 +66,10 @@ private:
 
     int64_t n_rows_ = 0, n_cols_ = 0, nnz_ = 0;
     bool rows_sorted_ = true;            // every row's column indices increase: bisection
+    bool values_inline_ = false;         // each gap followed by its value as a varint
     std::vector<int64_t> byte_offset_;   // n_cols + 1: each gene's varints in gaps_
     std::vector<int64_t> entry_offset_;  // n_cols + 1: prefix sums of stored()
-    std::vector<uint8_t> gaps_;          // per gene: row - previous row (first: row + 1)
+    std::vector<uint8_t> gaps_;          // per gene: row - previous row (first: row + 1) [, value]
     // Checkpoint j of a gene (before its entry (j + 1) * kCheckpointEvery): the byte in gaps_
     // and the previous row; genes' checkpoints are consecutive from checkpoint_offset_[gene].
     std::vector<int64_t> checkpoint_offset_;  // n_cols + 1

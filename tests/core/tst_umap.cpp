@@ -258,6 +258,33 @@ private slots:
         QVERIFY(run_umap(knn_, o).embedding.values != first.values);
     }
 
+    void everyVectorKernelGivesTheSameBits() {
+        // The epoch runs SSE2, AVX2 or AVX-512 code, whichever the CPU has: the same arithmetic
+        // lane by lane, so the layout must not depend on the machine. TRANSCURA_UMAP_KERNEL
+        // narrows the choice (a kernel the CPU lacks falls back to the widest it has).
+        for (int dim : {2, 3}) {
+            UmapOptions o = options(2, 11);
+            o.n_components = dim;
+            o.n_epochs = 80;
+            qputenv("TRANSCURA_UMAP_KERNEL", "sse2");
+            const DenseD reference = run_umap(knn_, o).embedding;
+            QVERIFY(all_finite(reference));
+            for (const char* kernel : {"avx2", "avx512"}) {
+                qputenv("TRANSCURA_UMAP_KERNEL", kernel);
+                const DenseD layout = run_umap(knn_, o).embedding;
+                QVERIFY2(layout.values == reference.values,
+                         qPrintable(QString("%1-D, %2 vs sse2").arg(dim).arg(kernel)));
+            }
+        }
+        qunsetenv("TRANSCURA_UMAP_KERNEL");
+        UmapOptions o = options(2, 11);
+        o.n_epochs = 80;
+        qputenv("TRANSCURA_UMAP_KERNEL", "sse2");
+        const DenseD narrow = run_umap(knn_, o).embedding;
+        qunsetenv("TRANSCURA_UMAP_KERNEL");
+        QVERIFY(run_umap(knn_, o).embedding.values == narrow.values);
+    }
+
     void steppedRunEqualsOneRun() {
         UmapOptions o = options(2, 3);
         o.n_epochs = 90;

@@ -24,6 +24,15 @@ InitialLayout initial_layout(const CsrMatrix& graph, int n_components, bool spec
 /// then by decreasing size, ties by smallest vertex) and the component count.
 std::vector<int32_t> graph_components(const CsrMatrix& graph, int& n_components);
 
+/// Vector width of the epoch's code (the same results bit for bit; wider is faster).
+enum class EpochKernel { sse2 = 0, avx2 = 1, avx512 = 2 };
+/// The widest kernel this CPU runs.
+EpochKernel best_epoch_kernel();
+/// best_epoch_kernel(), or a narrower one named by the environment variable
+/// TRANSCURA_UMAP_KERNEL (sse2, avx2, avx512: for tests and benchmarks; never wider than the
+/// CPU runs).
+EpochKernel chosen_epoch_kernel();
+
 /// The SGD schedule of umap-learn's optimize_layout_euclidean, edges grouped by head vertex.
 struct EpochSchedule {
     int64_t n_vertices = 0;
@@ -32,8 +41,11 @@ struct EpochSchedule {
     std::vector<int32_t> tail;
     std::vector<double> epochs_per_sample;
     std::vector<double> epoch_of_next_sample;
+    std::vector<int32_t> next_sample_epoch;  // ceil(epoch_of_next_sample): a compact test
     std::vector<double> epoch_of_next_negative_sample;
     std::vector<int64_t> reverse;  // index of edge (j, i) for edge (i, j); -1 if absent
+    bool symmetric = false;        // every edge has a reverse with the same epochs_per_sample
+    EpochKernel kernel = EpochKernel::sse2;
     std::vector<float> pulled;     // per edge (j, i) x dim: the attraction i took on (i, j)
 };
 

@@ -68,6 +68,7 @@ struct Args {
     bool legacy = false;          // the GUI-thread behaviour before H8: for before/after figures
     int64_t show_cells = 0;       // > 0: only hand a cohort of this many cells to the window
     int64_t profile_budget = -1;  // >= 0: only draw 200 unchanged frames at this budget (perf)
+    bool explain = false;         // parts 2, 3: the event deliveries inside each long stall
 };
 
 Args parse(int argc, char** argv) {
@@ -87,6 +88,8 @@ Args parse(int argc, char** argv) {
             a.legacy = true;
         else if (arg == "--show-cells")
             a.show_cells = std::stoll(next());
+        else if (arg == "--explain-stalls")
+            a.explain = true;
         else if (arg == "--profile-frames")
             a.profile_budget = std::stoll(next());
         else {
@@ -326,6 +329,78 @@ void part_one(const Args& args) {
     view->setPointBudget(0);
 }
 
+/// Which event deliveries took long, to name what a stall of the GUI thread was: every
+/// QApplication::notify() is timed, and deliveries over `threshold_ms` are kept with their
+/// nesting depth (0: dispatched by the event loop itself; deeper: sent from inside another).
+struct EventProfiler {
+    struct Entry {
+        qint64 start_ms;
+        double ms;
+        int depth;
+        QString what;
+    };
+    bool enabled = false;
+    double threshold_ms = 8;
+    QElapsedTimer clock;
+    int depth = 0;
+    std::vector<Entry> entries;
+    /// Deliveries overlapping [from, to] (ms on `clock`), outermost first, as one line.
+    QString describe(qint64 from, qint64 to) const {
+        QStringList parts;
+        for (const Entry& e : entries)
+            if (e.start_ms <= to && e.start_ms + qint64(e.ms) >= from && e.depth <= 2)
+                parts << QStringLiteral("%1%2 %3 ms")
+                             .arg(QString(e.depth * 2, QLatin1Char(' ')), e.what)
+                             .arg(e.ms, 0, 'f', 0);
+        return parts.join(QStringLiteral("; "));
+    }
+};
+EventProfiler g_profiler;
+
+class ProfilingApplication : public QApplication {
+public:
+    using QApplication::QApplication;
+    bool notify(QObject* receiver, QEvent* event) override {
+        if (!g_profiler.enabled) return QApplication::notify(receiver, event);
+        const qint64 start = g_profiler.clock.elapsed();
+        QElapsedTimer t;
+        t.start();
+        ++g_profiler.depth;
+        const int type = event->type();
+        // The receiver may be gone afterwards (a deferred delete): its name from before.
+        const char* class_name = receiver->metaObject()->className();
+        const QString object_name = receiver->objectName();
+        const bool result = QApplication::notify(receiver, event);
+        --g_profiler.depth;
+        const double ms = t.nsecsElapsed() / 1e6;
+        if (ms >= g_profiler.threshold_ms)
+            g_profiler.entries.push_back(
+                {start, ms, g_profiler.depth,
+                 QStringLiteral("%1 to %2%3")
+                     .arg(event_name(type), QString::fromLatin1(class_name),
+                          object_name.isEmpty() ? QString() : QLatin1Char(' ') + object_name)});
+        return result;
+    }
+    static QString event_name(int type) {
+        switch (type) {
+            case QEvent::Timer:
+                return QStringLiteral("Timer");
+            case QEvent::MetaCall:
+                return QStringLiteral("MetaCall");
+            case QEvent::UpdateRequest:
+                return QStringLiteral("UpdateRequest");
+            case QEvent::Paint:
+                return QStringLiteral("Paint");
+            case QEvent::LayoutRequest:
+                return QStringLiteral("LayoutRequest");
+            case QEvent::Resize:
+                return QStringLiteral("Resize");
+            default:
+                return QStringLiteral("event %1").arg(type);
+        }
+    }
+};
+
 /// The longest gaps between heartbeats while `busy()` holds.
 struct Heartbeat {
     QElapsedTimer clock;
@@ -403,8 +478,10 @@ void part_two(const Args& args) {
     std::vector<std::pair<qint64, qint64>> long_gaps;  // (end ms, gap ms)
     QObject::connect(&ticker, &QTimer::timeout, &window, [&] {
         const qint64 before = pipeline.last;
-        const bool busy = window.controller()->isBusy() || window.batchController()->isBusy();
-        pipeline.tick(window.controller()->isBusy());
+        // The hand-off of the result to the docks (over several turns) counts as the pipeline's.
+        const bool running = window.controller()->isBusy() || window.isHandingOffCohort();
+        const bool busy = running || window.batchController()->isBusy();
+        pipeline.tick(running);
         batch.tick(window.batchController()->isBusy());
         if (busy && pipeline.last - before > 100)
             long_gaps.emplace_back(pipeline.last, pipeline.last - before);
@@ -413,9 +490,14 @@ void part_two(const Args& args) {
     wall.start();
     pipeline.clock.start();
     batch.clock.start();
+    g_profiler.clock.start();
+    g_profiler.entries.clear();
+    g_profiler.enabled = args.explain;
     ticker.start();
     window.openActions()->openPath(path);
-    if (!QTest::qWaitFor([&] { return !window.controller()->isBusy(); }, 3600 * 1000))
+    if (!QTest::qWaitFor(
+            [&] { return !window.controller()->isBusy() && !window.isHandingOffCohort(); },
+            3600 * 1000))
         std::printf("warning: the pipeline did not finish within an hour\n");
     const double pipeline_s = wall.nsecsElapsed() / 1e9;
     wall.restart();
@@ -423,6 +505,7 @@ void part_two(const Args& args) {
         std::printf("warning: the batch diagnostics did not finish within an hour\n");
     const double batch_s = wall.nsecsElapsed() / 1e9;
     ticker.stop();
+    g_profiler.enabled = false;
     auto cohort = window.controller()->cohort();
     std::printf("pipeline on open: %.1f s (%lld cells kept, %d live UMAP frames shown)\n",
                 pipeline_s, static_cast<long long>(cohort ? cohort->n_obs() : 0), live_frames);
@@ -437,6 +520,8 @@ void part_two(const Args& args) {
         for (const auto& [at, what] : events)
             if (at >= end - gap && at <= end) std::printf(" [%s]", qPrintable(what));
         std::printf("\n");
+        if (args.explain)
+            std::printf("    deliveries: %s\n", qPrintable(g_profiler.describe(end - gap, end)));
     }
     std::printf("batch diagnostics + Harmony after it: %.1f s\n", batch_s);
     std::printf(
@@ -516,6 +601,9 @@ void part_three(const Args& args) {
             if (beat.last - before > 50) long_gaps.emplace_back(beat.last, beat.last - before);
         });
         beat.clock.start();
+        g_profiler.clock.start();
+        g_profiler.entries.clear();
+        g_profiler.enabled = true;
         ticker.start();
         QTest::qWait(20);
         const qint64 shown_at = beat.clock.elapsed();
@@ -525,6 +613,7 @@ void part_three(const Args& args) {
         const double emission_ms = emission.nsecsElapsed() / 1e6;
         QTest::qWait(2000);
         ticker.stop();
+        g_profiler.enabled = false;
         std::printf(
             "  hand-off %d: the signal's own turn %.0f ms; longest GUI-thread stall %lld ms; "
             "gaps over 50 ms:",
@@ -533,6 +622,10 @@ void part_three(const Args& args) {
             std::printf(" %lld (ending %+.0f ms)", static_cast<long long>(gap),
                         double(end - shown_at));
         std::printf("\n");
+        if (args.explain)
+            for (const auto& [end, gap] : long_gaps)
+                std::printf("    gap %lld ms: %s\n", static_cast<long long>(gap),
+                            qPrintable(g_profiler.describe(end - gap, end)));
         // The next hand-off shows another cohort object (as a new pipeline result would).
         cohort = std::make_shared<Cohort>(*cohort);
     }
@@ -575,7 +668,7 @@ void part_three(const Args& args) {
 
 int main(int argc, char** argv) {
     QSurfaceFormat::setDefaultFormat(widgets::EmbeddingView::surfaceFormat());
-    QApplication app(argc, argv);
+    ProfilingApplication app(argc, argv);  // times event deliveries for --explain-stalls
     std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress shows as it happens
     QApplication::setOrganizationName(QStringLiteral("TranscuraBench"));
     QApplication::setApplicationName(QStringLiteral("bench_gui"));

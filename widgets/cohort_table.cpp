@@ -9,27 +9,81 @@
 #include <QComboBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
+#include <QElapsedTimer>
 #include <QItemSelectionModel>
+#include <QLoggingCategory>
 #include <QLabel>
 #include <QLineEdit>
 #include <QRegularExpression>
+#include <QScopeGuard>
 #include <QSignalBlocker>
 #include <QTableView>
+#include <QTimer>
 #include <QVBoxLayout>
 
 namespace transcura::widgets {
+
+// QT_LOGGING_RULES="transcura.table.debug=true": what setting a cohort and each chunk cost.
+Q_LOGGING_CATEGORY(lcCohortTable, "transcura.table", QtWarningMsg)
 
 // ------------------------------------------------------------------------------------ model
 
 ObsTableModel::ObsTableModel(QObject* parent) : QAbstractTableModel(parent) {}
 
 void ObsTableModel::setCohort(std::shared_ptr<const Cohort> cohort) {
+    QElapsedTimer timer;
+    timer.start();
+    const auto logged = qScopeGuard([&] {
+        qCDebug(lcCohortTable, "reset to %d rows: %.1f ms", rows_, timer.nsecsElapsed() / 1e6);
+    });
     beginResetModel();
     cohort_ = std::move(cohort);
+    const int n = cohort_ ? static_cast<int>(cohort_->n_obs()) : 0;
+    rows_ = chunk_rows_ > 0 ? std::min(n, chunk_rows_) : n;
+    const int generation = ++fill_generation_;
     highlighted_.clear();
     order_.clear();
     rank_.clear();
     endResetModel();
+    if (rows_ < n) {
+        // A short timer, not a zero one, so that input and painting come in between.
+        QTimer::singleShot(5, this, [this, generation] {
+            if (generation == fill_generation_) fillNextChunk();
+        });
+    }
+}
+
+bool ObsTableModel::isFilling() const {
+    return cohort_ && rows_ < cohort_->n_obs();
+}
+
+void ObsTableModel::fillNextChunk() {
+    if (!isFilling()) return;
+    const int n = static_cast<int>(cohort_->n_obs());
+    const int end = chunk_rows_ > 0 ? std::min(n, rows_ + chunk_rows_) : n;
+    QElapsedTimer timer;
+    timer.start();
+    beginInsertRows({}, rows_, end - 1);
+    rows_ = end;
+    endInsertRows();
+    qCDebug(lcCohortTable, "rows to %d: %.1f ms", end, timer.nsecsElapsed() / 1e6);
+    emit rowsFilled(rows_);
+    if (rows_ < n) {
+        const int generation = fill_generation_;
+        QTimer::singleShot(5, this, [this, generation] {
+            if (generation == fill_generation_) fillNextChunk();
+        });
+    } else {
+        emit filled();
+    }
+}
+
+void ObsTableModel::finishFilling() {
+    if (!isFilling()) return;
+    const int chunk = chunk_rows_;
+    chunk_rows_ = 0;  // the rest in one insertion
+    fillNextChunk();
+    chunk_rows_ = chunk;
 }
 
 void ObsTableModel::setHighlighted(const std::vector<int64_t>& cells) {
@@ -55,11 +109,14 @@ int64_t ObsTableModel::cellAt(int row) const {
 }
 
 int ObsTableModel::rowOf(int64_t cell) const {
+    // -1 for a cell not shown (yet): a row past the filled ones, or not of this cohort.
+    if (cell < 0 || (rank_.empty() ? cell >= rows_ : static_cast<size_t>(cell) >= rank_.size()))
+        return -1;
     return rank_.empty() ? static_cast<int>(cell) : rank_[static_cast<size_t>(cell)];
 }
 
 int ObsTableModel::rowCount(const QModelIndex& parent) const {
-    return parent.isValid() || !cohort_ ? 0 : static_cast<int>(cohort_->n_obs());
+    return parent.isValid() || !cohort_ ? 0 : rows_;
 }
 
 int ObsTableModel::columnCount(const QModelIndex& parent) const {
@@ -118,6 +175,7 @@ QVariant ObsTableModel::headerData(int section, Qt::Orientation orientation, int
 
 void ObsTableModel::sort(int column, Qt::SortOrder order) {
     if (!cohort_) return;
+    finishFilling();  // the order covers every row
     const int64_t n = cohort_->n_obs();
     std::vector<int64_t> next(static_cast<size_t>(n));
     std::iota(next.begin(), next.end(), int64_t(0));
@@ -299,6 +357,9 @@ CohortTable::CohortTable(QWidget* parent) : QWidget(parent) {
         proxy_->setHighlightedOnly(only);
         updateStatus();
     });
+    // Once filled, not per chunk: a status text of another width re-lays out and repaints the
+    // whole dock.
+    connect(model_, &ObsTableModel::filled, this, &CohortTable::updateStatus);
     connect(view_->selectionModel(), &QItemSelectionModel::selectionChanged, this, [this] {
         std::vector<int64_t> cells;
         for (const QItemSelectionRange& range : view_->selectionModel()->selection())
@@ -362,7 +423,9 @@ void CohortTable::applyFilter() {
 }
 
 void CohortTable::updateStatus() {
-    QString text = tr("%L1 of %L2 rows").arg(proxy_->rowCount()).arg(model_->rowCount());
+    const int64_t total = model_->cohort() ? model_->cohort()->n_obs() : 0;
+    QString text = model_->isFilling() ? tr("%L1 rows (adding\u2026)").arg(total)
+                                       : tr("%L1 of %L2 rows").arg(proxy_->rowCount()).arg(total);
     if (highlighted_count_ > 0) text += tr(" \u00b7 %L1 selected").arg(highlighted_count_);
     status_->setText(text);
     status_->setMinimumWidth(status_->fontMetrics().horizontalAdvance(text) + 6);

@@ -23,8 +23,19 @@ class ObsTableModel : public QAbstractTableModel {
     Q_OBJECT
 public:
     explicit ObsTableModel(QObject* parent = nullptr);
+    /// A large cohort's rows are added in chunks of fillChunkRows(), one chunk per event-loop
+    /// turn after the first: the views' per-row bookkeeping (the proxy's mapping, the vertical
+    /// header's sections: ~50-120 ms at 1M rows) then never holds the GUI thread in one piece.
     void setCohort(std::shared_ptr<const Cohort> cohort);
     const Cohort* cohort() const { return cohort_.get(); }
+    /// Rows still to be added (rowCount() < the cohort's cells).
+    bool isFilling() const;
+    /// Adds every remaining row now (sorting does this first).
+    void finishFilling();
+    /// Rows per chunk (0: all at once); cohorts up to this many rows are shown at once.
+    void setFillChunkRows(int rows) { chunk_rows_ = rows; }
+    int fillChunkRows() const { return chunk_rows_; }
+    static constexpr int kFillChunkRows = 100000;
     /// Cells (obs rows) to highlight as selected (sorted indices).
     void setHighlighted(const std::vector<int64_t>& cells);
     bool isCellHighlighted(int64_t cell) const;
@@ -44,8 +55,18 @@ public:
     const Column* obsColumn(int column) const;
     QString cellText(int64_t cell, int column) const;
 
+signals:
+    /// A chunk of rows was added (rowCount() is now `rows`); filled() after the last.
+    void rowsFilled(int rows);
+    void filled();
+
 private:
+    void fillNextChunk();
+
     std::shared_ptr<const Cohort> cohort_;
+    int rows_ = 0;  // rows shown so far (the cohort's cells once filled)
+    int chunk_rows_ = kFillChunkRows;
+    int fill_generation_ = 0;
     std::vector<uint8_t> highlighted_;  // per cell; empty = none
     std::vector<int64_t> order_;        // row -> cell; empty = identity
     std::vector<int> rank_;             // cell -> row

@@ -4,7 +4,9 @@
 
 #include <cmath>
 
+#include <QElapsedTimer>
 #include <QHBoxLayout>
+#include <QLoggingCategory>
 #include <QSignalBlocker>
 #include <QSplitter>
 #include <QVBoxLayout>
@@ -12,6 +14,9 @@
 #include "obs_access.hpp"
 
 namespace transcura::widgets {
+
+// QT_LOGGING_RULES="transcura.qc.debug=true": what each deferred step of a rebuild costs.
+Q_LOGGING_CATEGORY(lcQcPanel, "transcura.qc", QtWarningMsg)
 
 namespace {
 
@@ -75,6 +80,7 @@ QcPanel::QcPanel(QWidget* parent) : QWidget(parent) {
 
     connect(metric_box_, &QComboBox::currentTextChanged, this, [this] { rebuildDistribution(); });
     connect(group_box_, &QComboBox::currentTextChanged, this, [this] {
+        rebuildPending();
         rebuildGroups();
         rebuildDistribution();
         updateCounts();
@@ -133,24 +139,57 @@ void QcPanel::setCohort(std::shared_ptr<const Cohort> cohort, const QString& bat
     // Forget thresholds of metrics the new cohort does not have.
     for (auto it = thresholds_.begin(); it != thresholds_.end();)
         it = metric_box_->findText(it->first) < 0 ? thresholds_.erase(it) : std::next(it);
-    // The binning, quantiles, scatter and counts (~110-150 ms at 1M cells) wait for a later
-    // event-loop turn, so that a new cohort's hand-off to every dock is not one long stall of
-    // the GUI thread. Whoever reads the plots or counts first (the accessors) gets them at once.
+    // The groups, distribution, scatter and counts wait for later event-loop turns, one step
+    // per turn, so that a new cohort's hand-off to every dock is not one long stall of the GUI
+    // thread. Whoever reads the plots or counts first (the accessors) gets them at once.
     groups_.clear();
     group_names_.clear();
-    rebuild_pending_ = true;
+    pending_steps_ = kAllSteps;
+    ++rebuild_generation_;
+    if (cohort_) summary_->setText(tr("Counting the cells\u2026"));
+    scheduleNextStep();
+}
+
+void QcPanel::scheduleNextStep() {
     // A short timer, not a zero one: Qt runs the posted events of a turn (the hand-off's
     // other work, the paint) without servicing timers or input in between, so only a timer
     // lets the event loop come back first (measured: one 480 ms stall at 1M cells becomes two).
-    QTimer::singleShot(5, this, &QcPanel::rebuildPending);
+    const int generation = rebuild_generation_;
+    QTimer::singleShot(5, this, [this, generation] {
+        if (generation != rebuild_generation_ || pending_steps_ == 0) return;
+        runNextStep();
+        if (pending_steps_ != 0) scheduleNextStep();
+    });
+}
+
+void QcPanel::runNextStep() {
+    // The bit is cleared first: a step may read accessors that would run it again.
+    for (unsigned step : {kGroupsStep, kDistributionStep, kScatterStep, kCountsStep}) {
+        if (!(pending_steps_ & step)) continue;
+        pending_steps_ &= ~step;
+        QElapsedTimer timer;
+        timer.start();
+        switch (step) {
+            case kGroupsStep:
+                rebuildGroups();
+                break;
+            case kDistributionStep:
+                showDistribution();
+                break;
+            case kScatterStep:
+                rebuildScatter();
+                break;
+            default:
+                updateCounts();
+                break;
+        }
+        qCDebug(lcQcPanel, "step %u: %.1f ms", step, timer.nsecsElapsed() / 1e6);
+        return;
+    }
 }
 
 void QcPanel::rebuildPending() {
-    if (!rebuild_pending_) return;
-    rebuild_pending_ = false;
-    rebuildGroups();
-    rebuildScatter();
-    rebuildDistribution();
+    while (pending_steps_ != 0) runNextStep();
 }
 
 const ThresholdCounts& QcPanel::counts() const {
@@ -216,10 +255,15 @@ void QcPanel::rebuildGroups() {
 }
 
 void QcPanel::rebuildDistribution() {
-    if (rebuild_pending_) {
-        rebuildPending();  // groups first; it comes back here
+    if (pending_steps_ != 0) {
+        rebuildPending();  // groups first, then this metric's distribution and the counts
         return;
     }
+    showDistribution();
+    updateCounts();
+}
+
+void QcPanel::showDistribution() {
     const QString name = metric();
     std::vector<double> values = metricValues(name);
     {
@@ -231,7 +275,6 @@ void QcPanel::rebuildDistribution() {
                            categorical_palette(static_cast<int>(group_names_.size())));
     Threshold t = thresholds_.count(name) ? thresholds_.at(name) : Threshold{};
     distribution_->setThresholds(t.lower, t.upper);
-    updateCounts();
 }
 
 void QcPanel::rebuildScatter() {
@@ -266,12 +309,14 @@ void QcPanel::setThreshold(const QString& metric, double lower, double upper) {
         thresholds_.erase(metric);
     else
         thresholds_[metric] = Threshold{lower, upper};
-    if (!rebuild_pending_) {  // else the pending rebuild shows them
-        if (metric == this->metric()) distribution_->setThresholds(lower, upper);
+    // The steps still pending read the thresholds when they run; the others show them now.
+    if (!(pending_steps_ & kDistributionStep) && metric == this->metric())
+        distribution_->setThresholds(lower, upper);
+    if (!(pending_steps_ & kScatterStep)) {
         if (metric == scatter_x_) scatter_->setThresholds(0, lower, upper);
         if (metric == scatter_y_) scatter_->setThresholds(1, lower, upper);
-        updateCounts();
     }
+    if (!(pending_steps_ & kCountsStep)) updateCounts();
     emit thresholdsChanged();
 }
 
@@ -305,7 +350,7 @@ void QcPanel::updateCounts() {
 
 QString QcPanel::summaryText() const {
     if (!cohort_) return tr("No cohort loaded.");
-    if (rebuild_pending_) const_cast<QcPanel*>(this)->rebuildPending();
+    if (pending_steps_ & kCountsStep) const_cast<QcPanel*>(this)->rebuildPending();
     if (thresholds_.empty())
         return tr("No thresholds: drag or double-click in the distribution to add one "
                   "(%L1 cells kept).")

@@ -58,9 +58,22 @@ protected:
     void resizeEvent(QResizeEvent* event) override;
 
 private:
+    /// What a new cohort leaves to later turns, one step per turn (each ~10-40 ms at 1M
+    /// cells; together they were one ~150-250 ms stall).
+    enum RebuildStep : unsigned {
+        kGroupsStep = 1,
+        kDistributionStep = 2,
+        kScatterStep = 4,
+        kCountsStep = 8,
+        kAllSteps = 15
+    };
+    /// Runs every pending step now (what the accessors need).
     void rebuildPending();
+    void runNextStep();
+    void scheduleNextStep();
     void rebuildGroups();
     void rebuildDistribution();
+    void showDistribution();
     void rebuildScatter();
     void updateCounts();
     std::vector<double> metricValues(const QString& metric) const;
@@ -79,7 +92,8 @@ private:
     QStringList group_names_;
     QString scatter_x_, scatter_y_;
     ThresholdCounts counts_, metric_counts_;
-    bool rebuild_pending_ = false;
+    unsigned pending_steps_ = 0;
+    int rebuild_generation_ = 0;
 };
 
 }  // namespace transcura::widgets

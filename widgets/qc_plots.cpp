@@ -431,16 +431,18 @@ void QcScatterPlot::setData(const QString& x_title, std::vector<double> x, const
     x_title_ = x_title;
     y_title_ = y_title;
     color_title_ = color_title;
-    x_ = std::move(x);
-    y_ = std::move(y);
-    color_ = std::move(color);
-    if (y_.size() != x_.size()) y_.assign(x_.size(), kNoThreshold);
-    if (color_.size() != x_.size()) color_.clear();
-    auto [clo, chi] = finite_range(color_, false);
+    auto cloud = std::make_shared<Cloud>();
+    cloud->x = std::move(x);
+    cloud->y = std::move(y);
+    cloud->color = std::move(color);
+    if (cloud->y.size() != cloud->x.size()) cloud->y.assign(cloud->x.size(), kNoThreshold);
+    if (cloud->color.size() != cloud->x.size()) cloud->color.clear();
+    auto [clo, chi] = finite_range(cloud->color, false);
     color_lo_ = std::isfinite(clo) ? clo : 0.0;
     color_hi_ = std::isfinite(chi) ? chi : 1.0;
     if (color_hi_ <= color_lo_) color_hi_ = color_lo_ + 1.0;
-    setTitle(x_.empty() ? QString() : tr("%1 vs %2").arg(y_title_, x_title_));
+    cloud_ = std::move(cloud);
+    setTitle(cloud_->x.empty() ? QString() : tr("%1 vs %2").arg(y_title_, x_title_));
     setLogScale(log_x_, log_y_);
 }
 
@@ -451,13 +453,14 @@ void QcScatterPlot::clear() {
 void QcScatterPlot::setLogScale(bool log_x, bool log_y) {
     log_x_ = log_x;
     log_y_ = log_y;
-    auto [xl, xh] = finite_range(x_, log_x_);
-    auto [yl, yh] = finite_range(y_, log_y_);
+    auto [xl, xh] = finite_range(cloud_->x, log_x_);
+    auto [yl, yh] = finite_range(cloud_->y, log_y_);
     auto [xa, xb] = padded_range(xl, xh, log_x_);
     auto [ya, yb] = padded_range(yl, yh, log_y_);
     x_axis_ = Axis(xa, xb, log_x_);
     y_axis_ = Axis(ya, yb, log_y_);
-    raster_ = QImage();
+    ++data_generation_;
+    raster_ = QImage();  // another cloud or other axes: the old raster would mislead
     update();
 }
 
@@ -470,23 +473,59 @@ void QcScatterPlot::setThresholds(int axis, double lower, double upper) {
 
 QRectF QcScatterPlot::plotRect(const QRectF& area) const {
     const double line = QFontMetricsF(font()).height();
-    const double bar = color_.empty() ? 0 : 5.5 * line + 24;
+    const double bar = cloud_->color.empty() ? 0 : 5.5 * line + 24;
     return area.adjusted(24 + 4.5 * line, 1.8 * line + 12, -16 - bar, -(2.6 * line + 10));
 }
 
 void QcScatterPlot::resizeEvent(QResizeEvent* event) {
-    raster_ = QImage();
+    // raster_ stays: stretched until the raster of the new size is drawn.
     PlotWidget::resizeEvent(event);
 }
 
-void QcScatterPlot::rasterize(const QSize& size) {
-    raster_ = QImage(size, QImage::Format_ARGB32_Premultiplied);
-    raster_.fill(Qt::transparent);
+void QcScatterPlot::renderExport(QPainter& painter, const QRectF& area) {
+    exporting_ = true;  // the raster at once, whatever the size
+    PlotWidget::renderExport(painter, area);
+    exporting_ = false;
+}
+
+QcScatterPlot::RasterJob QcScatterPlot::rasterJob(const QSize& size) const {
+    return RasterJob{cloud_, size, x_axis_, y_axis_, color_lo_, color_hi_, map_,
+                     data_generation_};
+}
+
+void QcScatterPlot::requestRaster(const QSize& size) {
+    if (raster_busy_) return;  // when it is back, the next paint asks again if still needed
+    raster_busy_ = true;
+    auto* watcher = new QFutureWatcher<QImage>(this);
+    const int generation = data_generation_;
+    connect(watcher, &QFutureWatcher<QImage>::finished, this, [this, watcher, generation, size] {
+        watcher->deleteLater();
+        raster_busy_ = false;
+        // A result for other data is dropped; one for another size still beats a blank plot
+        // (the next paint stretches it and asks for the right size).
+        if (generation == data_generation_) {
+            raster_ = watcher->result();
+            raster_generation_ = generation;
+        }
+        update();
+    });
+    // The job holds the cloud (shared, immutable) and copies of the axes: the plot may change
+    // or go away meanwhile.
+    watcher->setFuture(QtConcurrent::run([job = rasterJob(size)] { return rasterize(job); }));
+}
+
+QImage QcScatterPlot::rasterize(const RasterJob& job) {
+    const QSize& size = job.size;
+    QImage raster(size, QImage::Format_ARGB32_Premultiplied);
+    raster.fill(Qt::transparent);
     const int w = size.width(), h = size.height();
-    if (w <= 0 || h <= 0) return;
+    if (w <= 0 || h <= 0) return raster;
+    const std::vector<double>& xs = job.cloud->x;
+    const std::vector<double>& ys = job.cloud->y;
+    const std::vector<double>& colors = job.cloud->color;
     const QRgb fallback = QColor(70, 110, 170).rgba();
     const QRgb missing = missing_color().rgba();
-    const double range = color_hi_ > color_lo_ ? color_hi_ - color_lo_ : 1.0;
+    const double range = job.color_hi > job.color_lo ? job.color_hi - job.color_lo : 1.0;
     // Axis::toPixel takes the logarithm of both bounds on every call: once here instead (the
     // natural logarithm, the same positions).
     auto mapper = [](const Axis& axis, double p0, double p1) {
@@ -499,15 +538,15 @@ void QcScatterPlot::rasterize(const QSize& size) {
             return p0 + (v - a) * scale;
         };
     };
-    const auto to_x = mapper(x_axis_, 0, w - 1), to_y = mapper(y_axis_, h - 1, 0);
+    const auto to_x = mapper(job.x_axis, 0, w - 1), to_y = mapper(job.y_axis, h - 1, 0);
     // A point paints the 2 x 2 pixels from its integer position, so of all points at one
     // position only the last one drawn shows: find it first (one int per pixel), then colour
     // just those (a million cells overplot a plot of ~100k pixels many times over).
     std::vector<int32_t> last(static_cast<size_t>(w) * static_cast<size_t>(h), -1);
     clear_upper_vector_state();  // after the image fill: see vector_state.hpp (424 -> 26 ms)
-    for (size_t i = 0; i < x_.size(); ++i) {
-        const double px = to_x(x_[i]);
-        const double py = to_y(y_[i]);
+    for (size_t i = 0; i < xs.size(); ++i) {
+        const double px = to_x(xs[i]);
+        const double py = to_y(ys[i]);
         if (!(px >= 0 && py >= 0 && px < w && py < h)) continue;
         last[static_cast<size_t>(static_cast<int>(py)) * w + static_cast<int>(px)] =
             static_cast<int32_t>(i);
@@ -517,14 +556,14 @@ void QcScatterPlot::rasterize(const QSize& size) {
     for (size_t pixel = 0; pixel < last.size(); ++pixel)
         if (last[pixel] >= 0) shown.emplace_back(last[pixel], static_cast<int32_t>(pixel));
     std::sort(shown.begin(), shown.end());
-    uchar* bits = raster_.bits();  // (detaches: may call memcpy)
+    uchar* bits = raster.bits();  // (detaches: may call memcpy)
     clear_upper_vector_state();
-    const qsizetype stride = raster_.bytesPerLine();
+    const qsizetype stride = raster.bytesPerLine();
     for (const auto& [i, pixel] : shown) {
         QRgb rgb = fallback;
-        if (!color_.empty()) {
-            const double c = color_[static_cast<size_t>(i)];
-            rgb = std::isnan(c) ? missing : map_.at((c - color_lo_) / range).rgba();
+        if (!colors.empty()) {
+            const double c = colors[static_cast<size_t>(i)];
+            rgb = std::isnan(c) ? missing : job.map.at((c - job.color_lo) / range).rgba();
         }
         const int x0 = pixel % w, y0 = pixel / w;
         for (int dy = 0; dy < 2 && y0 + dy < h; ++dy) {
@@ -532,12 +571,13 @@ void QcScatterPlot::rasterize(const QSize& size) {
             for (int dx = 0; dx < 2 && x0 + dx < w; ++dx) line[x0 + dx] = rgb;
         }
     }
+    return raster;
 }
 
 void QcScatterPlot::paintPlot(QPainter& p, const QRectF& area) {
     p.fillRect(area, Qt::white);
     drawTitle(p, area);
-    if (x_.empty()) {
+    if (cloud_->x.empty()) {
         drawMessage(p, area,
                     tr("Counts vs genes needs total counts and genes detected per cell "
                        "(run the pipeline)."));
@@ -547,8 +587,25 @@ void QcScatterPlot::paintPlot(QPainter& p, const QRectF& area) {
     draw_x_axis(p, plot, x_axis_, x_title_);
     draw_y_axis(p, plot, y_axis_, y_title_);
     const QSize pixels = plot.size().toSize();
-    if (raster_.size() != pixels) rasterize(pixels);
-    p.drawImage(plot.topLeft(), raster_);
+    const bool current = raster_generation_ == data_generation_ && !raster_.isNull();
+    if (!current || raster_.size() != pixels) {
+        if (exporting_ || cloud_->x.size() <= kBackgroundRasterAbove) {
+            raster_ = rasterize(rasterJob(pixels));
+            raster_generation_ = data_generation_;
+        } else {
+            requestRaster(pixels);
+        }
+    }
+    if (raster_generation_ == data_generation_ && !raster_.isNull()) {
+        if (raster_.size() == pixels)
+            p.drawImage(plot.topLeft(), raster_);
+        else
+            p.drawImage(plot, raster_);  // the last size's, until this size's is drawn
+    } else {
+        p.setPen(QColor(110, 110, 110));
+        p.drawText(plot, Qt::AlignCenter,
+                   tr("Drawing %L1 cells\u2026").arg(static_cast<qlonglong>(cloud_->x.size())));
+    }
     // Thresholds.
     QFontMetricsF fm(font());
     for (int axis = 0; axis < 2; ++axis)
@@ -571,7 +628,7 @@ void QcScatterPlot::paintPlot(QPainter& p, const QRectF& area) {
                 p.drawText(QPointF(plot.left() + 4, y - 3), threshold_label(k == 1, value));
             }
         }
-    if (color_.empty()) return;
+    if (cloud_->color.empty()) return;
     // Colour bar.
     QRectF bar(plot.right() + 18, plot.top() + fm.height() + 6, 14, plot.height() * 0.6);
     QLinearGradient gradient(bar.bottomLeft(), bar.topLeft());

@@ -3,6 +3,7 @@
 // draggable lower/upper thresholds, and a counts-vs-genes scatter coloured by % mitochondrial.
 // Binning, quantiles and counting are done by core (threshold_counts.hpp).
 #include <limits>
+#include <memory>
 #include <vector>
 
 #include <QColor>
@@ -100,7 +101,13 @@ public:
                  std::vector<double> y, const QString& color_title, std::vector<double> color);
     void clear();
     void setLogScale(bool log_x, bool log_y);
-    int64_t pointCount() const { return static_cast<int64_t>(x_.size()); }
+    int64_t pointCount() const { return static_cast<int64_t>(cloud_->x.size()); }
+    /// Above this many points the raster of the cloud (~30-110 ms at 1M points) is drawn off
+    /// the GUI thread: the plot shows its axes, thresholds and a note (or the previous raster,
+    /// stretched, after a resize) until it is done. Exports always draw it at once.
+    static constexpr size_t kBackgroundRasterAbove = 200000;
+    bool isRasterizing() const { return raster_busy_; }
+    void renderExport(QPainter& painter, const QRectF& area) override;
     /// Threshold lines: vertical on x (axis 0), horizontal on y (axis 1); NaN = none.
     void setThresholds(int axis, double lower, double upper);
 
@@ -114,11 +121,30 @@ protected:
     void resizeEvent(QResizeEvent* event) override;
 
 private:
+    /// The points, shared with a background raster job (never changed once made).
+    struct Cloud {
+        std::vector<double> x, y, color;
+    };
+    /// What a raster needs, by value (a worker gets it).
+    struct RasterJob {
+        std::shared_ptr<const Cloud> cloud;
+        QSize size;
+        Axis x_axis, y_axis;
+        double color_lo = 0, color_hi = 1;
+        ColorMap map;
+        int generation = 0;
+    };
     QRectF plotRect(const QRectF& area) const;
-    void rasterize(const QSize& size);
+    RasterJob rasterJob(const QSize& size) const;
+    static QImage rasterize(const RasterJob& job);
+    void requestRaster(const QSize& size);
 
     QString x_title_, y_title_, color_title_;
-    std::vector<double> x_, y_, color_;
+    std::shared_ptr<const Cloud> cloud_ = std::make_shared<Cloud>();
+    int data_generation_ = 0;  // the cloud or its axes changed
+    int raster_generation_ = -1;  // what raster_ shows
+    bool raster_busy_ = false;
+    bool exporting_ = false;
     bool log_x_ = true, log_y_ = true;
     Axis x_axis_, y_axis_;
     double color_lo_ = 0, color_hi_ = 1;

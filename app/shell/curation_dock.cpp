@@ -27,9 +27,8 @@ void MainWindow::buildCuration() {
     curation_ = new CurationController(recipe_panel_, qc_, selection_, embedding_controller_,
                                        errors_, this, this);
     export_curated_ = new ExportAction(curation_, controller_, errors_, this, this);
-    // After showCohort (connected earlier), so the QC panel's batch key is already set.
-    connect(controller_, &PipelineController::cohortChanged, curation_,
-            &CurationController::setCohort);
+    // The curation controller takes a new cohort from showCohort (after the QC panel, whose
+    // batch key and threshold lines it uses).
     connect(curation_, &CurationController::statusMessage, this,
             [this](const QString& text) { statusBar()->showMessage(text, 5000); });
 

@@ -70,6 +70,11 @@ public:
     /// Off: every live frame is drawn in full as it arrives (the behaviour before the budget;
     /// for benchmarks).
     void setLiveFrameBudgeting(bool on) { live_budgeting_ = on; }
+    /// The whole cost of the last live frame shown: from showLiveLayout() to the end of the
+    /// window's composition (QOpenGLWidget::frameSwapped), what the point budget aims at; 0
+    /// before the first.
+    double lastLiveFrameMs() const { return live_frame_ms_; }
+    int64_t liveFrameBudget() const { return live_budget_; }
     /// Whether the view shows a live layout instead of the cohort's embedding.
     bool showingLiveLayout() const { return live_; }
     /// After a cancelled or failed run: back to the cohort's own embedding.
@@ -124,6 +129,10 @@ private:
     bool live_budgeting_ = true;
     int64_t live_budget_ = 30000;
     QElapsedTimer live_clock_;
+    // Runs from a live frame's start to the next frameSwapped: the frame's whole cost, paintGL
+    // and the window's composition included (on software OpenGL paintGL is only part of it).
+    QElapsedTimer live_frame_clock_;
+    double live_frame_ms_ = 0;
     // A frame that came too soon waits here (only the latest) for live_timer_.
     struct LiveFrame {
         std::shared_ptr<const DenseD> layout;

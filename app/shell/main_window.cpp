@@ -4,11 +4,15 @@
 #include <QCloseEvent>
 #include <QDockWidget>
 #include <QFileInfo>
+#include <QElapsedTimer>
 #include <QLabel>
+#include <QLoggingCategory>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QSettings>
 #include <QStatusBar>
+#include <QScopeGuard>
+#include <QTimer>
 #include <QToolBar>
 
 #include "batch_controller.hpp"
@@ -34,6 +38,9 @@
 #include "view_actions.hpp"
 
 namespace transcura::shell {
+
+// QT_LOGGING_RULES="transcura.handoff.debug=true": what each stage of a hand-off costs.
+Q_LOGGING_CATEGORY(lcHandOff, "transcura.handoff", QtWarningMsg)
 
 QString demo_cohort_path() {
     for (const char* path : {TRANSCURA_DEMO_BUILD_PATH, TRANSCURA_DEMO_INSTALL_PATH}) {
@@ -203,21 +210,82 @@ void MainWindow::buildMenus() {
 }
 
 void MainWindow::showCohort(std::shared_ptr<const Cohort> cohort, const QString& path) {
-    const QString batch_key =
-        cohort ? QString::fromStdString(controller_->parameters().batch_key) : QString();
-    embedding_controller_->setCohort(cohort);
-    qc_->setCohort(cohort, batch_key);
-    table_->setCohort(cohort);
-    selection_->setCohort(cohort, qc_->batchKey());
+    const int generation = ++handoff_generation_;
+    handoff_cohort_ = std::move(cohort);
+    handoff_path_ = path;
+    handing_off_ = true;
     const QString name = QFileInfo(path).fileName();
-    if (cohort) {
+    if (handoff_cohort_) {
         setWindowTitle(tr("%1 \u2014 Transcura").arg(name));
         statusBar()->showMessage(tr("%1: %L2 cells \u00d7 %L3 genes")
                                      .arg(name)
-                                     .arg(cohort->n_obs())
-                                     .arg(cohort->n_vars()),
+                                     .arg(handoff_cohort_->n_obs())
+                                     .arg(handoff_cohort_->n_vars()),
                                  8000);
     }
+    const bool staged = handoff_cohort_ && handoff_cohort_->n_obs() > staged_above_;
+    if (!staged) {
+        for (int stage = 0; handOffStage(stage); ++stage) {
+        }
+        // Shown once every other listener of cohortChanged (connected after this one) has run.
+        QMetaObject::invokeMethod(
+            this, [this, generation] { finishHandOff(generation); }, Qt::QueuedConnection);
+        return;
+    }
+    continueHandOff(generation, 0);  // the first dock now, the others in later turns
+}
+
+void MainWindow::continueHandOff(int generation, int stage) {
+    if (generation != handoff_generation_) return;  // a newer cohort took over
+    if (!handOffStage(stage)) {
+        finishHandOff(generation);
+        return;
+    }
+    // A short timer between stages, not a zero one: Qt runs the events posted in a turn (a
+    // zero timer's call among them) together with the paint of what the last stage changed,
+    // without coming back to timers and input in between.
+    constexpr int kStageGapMs = 5;
+    QTimer::singleShot(kStageGapMs, this,
+                       [this, generation, stage] { continueHandOff(generation, stage + 1); });
+}
+
+bool MainWindow::handOffStage(int stage) {
+    const std::shared_ptr<const Cohort>& cohort = handoff_cohort_;
+    QElapsedTimer timer;
+    timer.start();
+    const auto done = qScopeGuard([&] {
+        if (lcHandOff().isDebugEnabled() && stage <= 3)
+            qCDebug(lcHandOff, "stage %d: %.1f ms", stage, timer.nsecsElapsed() / 1e6);
+    });
+    switch (stage) {
+        case 0:
+            embedding_controller_->setCohort(cohort);
+            return true;
+        case 1:
+            table_->setCohort(cohort);
+            return true;
+        case 2:
+            // The QC panel's plots and counts follow in a later turn of their own.
+            qc_->setCohort(cohort,
+                           cohort ? QString::fromStdString(controller_->parameters().batch_key)
+                                  : QString());
+            selection_->setCohort(cohort, qc_->batchKey());
+            return true;
+        case 3:
+            // After the QC panel: the recipe counts per its batch key and draws its thresholds.
+            curation_->setCohort(cohort, handoff_path_);
+            return true;
+        default:
+            return false;
+    }
+}
+
+void MainWindow::finishHandOff(int generation) {
+    if (generation != handoff_generation_ || !handing_off_) return;
+    handing_off_ = false;
+    // The docks hold the cohort now; the member would only keep a replaced one alive.
+    const std::shared_ptr<const Cohort> cohort = std::move(handoff_cohort_);
+    emit cohortShown(cohort, handoff_path_);
 }
 
 void MainWindow::reportFailure(const QString& path, const QString& stage, const QString& message) {

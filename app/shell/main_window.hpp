@@ -60,12 +60,31 @@ public:
     ExportAction* exportCuratedAction() const { return export_curated_; }
     QDockWidget* curationDock() const { return curation_dock_; }
 
+    /// Whether a new cohort is still being handed to the docks (see showCohort()).
+    bool isHandingOffCohort() const { return handing_off_; }
+    /// Cohorts with more cells than this are handed to the docks one dock per event-loop turn
+    /// (default kStagedHandOffAbove; 0: always, for tests).
+    void setStagedHandOffAbove(int64_t cells) { staged_above_ = cells; }
+    /// At ~25k cells the whole hand-off is ~30 ms; above, one turn per dock keeps each of the
+    /// GUI thread's turns short (at 1M cells the docks take ~60-150 ms each under load).
+    static constexpr int64_t kStagedHandOffAbove = 25000;
+
+signals:
+    /// Every dock shows the cohort of the last PipelineController::cohortChanged, and every
+    /// other listener of that signal has run: what waits for a new cohort to be on screen (a
+    /// session's view) waits for this, never for cohortChanged.
+    void cohortShown(std::shared_ptr<const transcura::Cohort> cohort, const QString& path);
+
 protected:
     void closeEvent(QCloseEvent* event) override;
 
 private:
     void buildMenus();
     void showCohort(std::shared_ptr<const Cohort> cohort, const QString& path);
+    /// One step of the hand-off; false when there was none left.
+    bool handOffStage(int stage);
+    void continueHandOff(int generation, int stage);
+    void finishHandOff(int generation);
     void reportFailure(const QString& path, const QString& stage, const QString& message);
 
     PipelineController* controller_ = nullptr;
@@ -94,6 +113,12 @@ private:
     QDockWidget* curation_dock_ = nullptr;
     CurationController* curation_ = nullptr;
     ExportAction* export_curated_ = nullptr;
+    // The cohort being handed to the docks, stage by stage (a newer one restarts it).
+    std::shared_ptr<const Cohort> handoff_cohort_;
+    QString handoff_path_;
+    int handoff_generation_ = 0;
+    bool handing_off_ = false;
+    int64_t staged_above_ = kStagedHandOffAbove;
 };
 
 }  // namespace transcura::shell

@@ -136,12 +136,11 @@ SessionAction::SessionAction(MainWindow* window) : QObject(window), window_(wind
     update();
 
     PipelineController* controller = window_->controller();
-    connect(controller, &PipelineController::cohortChanged, this,
+    // Not cohortChanged: the window hands a large cohort to its docks over several event-loop
+    // turns, and the view is applied once every dock shows it.
+    connect(window_, &MainWindow::cohortShown, this,
             [this](std::shared_ptr<const Cohort>, const QString& path) {
-                // After every other view of the new cohort has caught up (they listen to the
-                // same signal, some connected later, e.g. the curation recipe).
-                if (restoring_ && same_path(path) == same_path(pending_path_))
-                    QTimer::singleShot(0, this, &SessionAction::finishRestore);
+                if (restoring_ && same_path(path) == same_path(pending_path_)) finishRestore();
             });
     connect(controller, &PipelineController::failed, this,
             [this](const QString& path, const QString& stage, const QString& message) {

@@ -5,6 +5,7 @@
 #include <QProgressBar>
 #include <QToolButton>
 
+#include <algorithm>
 #include <type_traits>
 
 #include "batch_controller.hpp"
@@ -36,8 +37,12 @@ void StatusProgress::build() {
     layout->addWidget(label_);
     layout->addWidget(bar_);
     layout->addWidget(cancel_);
-    connect(cancel_, &QToolButton::clicked, this,
-            [this] { label_->setText(tr("Cancelling\u2026")); });
+    connect(cancel_, &QToolButton::clicked, this, [this] {
+        apply_timer_.stop();  // a late report must not hide that cancelling is under way
+        label_->setText(tr("Cancelling\u2026"));
+    });
+    apply_timer_.setSingleShot(true);
+    connect(&apply_timer_, &QTimer::timeout, this, &StatusProgress::applyProgress);
 }
 
 template <typename Controller>
@@ -55,17 +60,30 @@ void StatusProgress::attach(Controller* controller) {
 
 void StatusProgress::setBusy(bool busy) {
     setVisible(busy);
-    if (busy) elapsed_.start();
+    if (busy) {
+        elapsed_.start();
+    } else {
+        apply_timer_.stop();
+    }
 }
 
 void StatusProgress::showProgress(double fraction, const QString& what) {
-    if (fraction < 0) {
+    pending_fraction_ = fraction;
+    pending_text_ = what;
+    if (apply_timer_.isActive()) return;  // the latest report is shown when it fires
+    const qint64 since = since_shown_.isValid() ? since_shown_.elapsed() : kMinIntervalMs;
+    apply_timer_.start(static_cast<int>(std::max<qint64>(1, kMinIntervalMs - since)));
+}
+
+void StatusProgress::applyProgress() {
+    since_shown_.start();
+    if (pending_fraction_ < 0) {
         bar_->setRange(0, 0);  // busy indicator
     } else {
         bar_->setRange(0, 1000);
-        bar_->setValue(static_cast<int>(fraction * 1000));
+        bar_->setValue(static_cast<int>(pending_fraction_ * 1000));
     }
-    label_->setText(what);
+    if (label_->text() != pending_text_) label_->setText(pending_text_);
 }
 
 }  // namespace transcura::shell

@@ -2,6 +2,7 @@
 // The status bar's progress: what is running, a progress bar and a Cancel button, shown while
 // a background job (the PipelineController's, or the BatchController's) is busy.
 #include <QElapsedTimer>
+#include <QTimer>
 #include <QWidget>
 
 class QLabel;
@@ -27,12 +28,24 @@ private:
     void attach(Controller* controller);
     void build();
     void setBusy(bool busy);
+    /// Keeps the latest report; it is shown from a timer, at most every kMinIntervalMs.
     void showProgress(double fraction, const QString& what);
+    void applyProgress();
+
+    /// Every change of the bar or label repaints the window, and with an OpenGL view inside
+    /// that is a composition of the whole window (~10-50 ms on software OpenGL): shown from a
+    /// timer, so a report arriving while a frame is drawn is not a second frame in the same
+    /// turn, and a few times a second at most.
+    static constexpr int kMinIntervalMs = 200;
 
     QLabel* label_;
     QProgressBar* bar_;
     QToolButton* cancel_;
     QElapsedTimer elapsed_;
+    QElapsedTimer since_shown_;
+    QTimer apply_timer_;
+    double pending_fraction_ = -1;
+    QString pending_text_;
 };
 
 }  // namespace transcura::shell

@@ -105,9 +105,10 @@ int64_t Matrix::nnz() const {
 }
 
 double Matrix::sum() const {
-    const auto& v = is_sparse() ? sparse().data : dense().values;
+    const float* v = is_sparse() ? sparse().data.data() : dense().values.data();
+    const size_t n = is_sparse() ? sparse().data.size() : dense().values.size();
     double total = 0;
-    for (float x : v) total += x;
+    for (size_t i = 0; i < n; ++i) total += v[i];
     return total;
 }
 

@@ -20,8 +20,8 @@
 
 namespace batch_test {
 
-template <typename T>
-inline bool write_raw(const QString& path, const std::vector<T>& values) {
+template <typename T, typename Allocator>
+inline bool write_raw(const QString& path, const std::vector<T, Allocator>& values) {
     QFile file(path);
     if (!file.open(QIODevice::WriteOnly)) return false;
     const auto bytes = static_cast<qint64>(values.size() * sizeof(T));

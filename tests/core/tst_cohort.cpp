@@ -98,8 +98,8 @@ private slots:
         Matrix dense_view = Matrix(DenseF(2, 2));
         CsrMatrix c = s.sparse();
         QCOMPARE(c.indptr, (std::vector<int64_t>{0, 2, 4}));
-        QCOMPARE(c.indices, (std::vector<int32_t>{0, 1, 0, 1}));
-        QCOMPARE(c.data, (std::vector<float>{6, 4, 2, 1}));
+        QCOMPARE(c.indices, (DefaultInitVector<int32_t>{0, 1, 0, 1}));
+        QCOMPARE(c.data, (DefaultInitVector<float>{6, 4, 2, 1}));
         QCOMPARE(m.sum(), 21.0);
         QCOMPARE(m.nnz(), int64_t(6));
         (void)dense_view;

@@ -116,7 +116,7 @@ private slots:
         QCOMPARE(dense.dense()(2, 2), 0.0f);
         // Sparse + centring: never densified, left untouched, factors returned.
         Matrix sparse(d.n_rows ? Matrix(d).to_csr() : CsrMatrix{});
-        const std::vector<float> before = sparse.sparse().data;
+        const auto before = sparse.sparse().data;
         const ScaleResults rs = scale(sparse, ScaleOptions{});
         QVERIFY(!rs.modified && sparse.is_sparse() && sparse.sparse().data == before);
         QCOMPARE(rs.means[0], 4.0);

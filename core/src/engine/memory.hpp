@@ -24,15 +24,16 @@ inline void advise_huge_pages(void* data, size_t bytes) {
 }
 
 /// Reserves capacity for `count` elements (untouched) and advises huge pages for it.
-template <typename T>
-void reserve_huge(std::vector<T>& v, size_t count) {
+template <typename T, typename Allocator>
+void reserve_huge(std::vector<T, Allocator>& v, size_t count) {
     v.reserve(count);
     advise_huge_pages(v.data(), v.capacity() * sizeof(T));
 }
 
-/// Resizes a vector to `count` default elements, with huge pages advised before the first write.
-template <typename T>
-void resize_huge(std::vector<T>& v, size_t count) {
+/// Resizes a vector to `count` default elements, with huge pages advised before the first write
+/// (a DefaultInitVector's new elements stay unwritten: the first write is the caller's).
+template <typename T, typename Allocator>
+void resize_huge(std::vector<T, Allocator>& v, size_t count) {
     if (v.capacity() < count) reserve_huge(v, count);
     v.resize(count);
 }

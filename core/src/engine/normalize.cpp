@@ -80,8 +80,9 @@ NormalizeResults normalize_total(const Matrix& X, const NormalizeOptions& option
 }
 
 void log1p_inplace(Matrix& X, const RunControl& control) {
-    std::vector<float>& values = X.is_sparse() ? X.sparse().data : X.dense().values;
-    const int64_t n = static_cast<int64_t>(values.size());
+    float* values = X.is_sparse() ? X.sparse().data.data() : X.dense().values.data();
+    const int64_t n =
+        static_cast<int64_t>(X.is_sparse() ? X.sparse().data.size() : X.dense().values.size());
     engine::for_chunks(engine::make_chunks(n, 1 << 16), control,
                        [&](int64_t, int64_t b, int64_t e) {
                            for (int64_t k = b; k < e; ++k) values[k] = std::log1p(values[k]);

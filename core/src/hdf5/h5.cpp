@@ -476,21 +476,22 @@ Dataset create_and_write(Group& at, const std::string& name, hid_t file_type, hi
 }  // namespace
 
 template <typename T>
-Dataset Group::write(const std::string& name, const std::vector<T>& values,
-                     const std::vector<hsize_t>& shape, int gzip_level) {
+Dataset Group::write_values(const std::string& name, const T* values, size_t count,
+                            const std::vector<hsize_t>& shape, int gzip_level) {
     Lock lock(library_mutex());
-    std::vector<hsize_t> dims = shape.empty() ? std::vector<hsize_t>{values.size()} : shape;
-    return create_and_write(*this, name, native_type<T>(), native_type<T>(), dims, values.data(),
+    std::vector<hsize_t> dims = shape.empty() ? std::vector<hsize_t>{count} : shape;
+    return create_and_write(*this, name, native_type<T>(), native_type<T>(), dims, values,
                             gzip_level, file_);
 }
 
 template <typename T>
-Dataset Group::write_deferred(const std::string& name, const std::vector<T>& values,
-                              const std::vector<hsize_t>& shape) {
-    const size_t bytes = values.size() * sizeof(T);
-    if (!deferred_ || bytes < kDeferredWriteBytes) return write(name, values, shape, 0);
+Dataset Group::write_values_deferred(const std::string& name, const T* values, size_t count,
+                                     const std::vector<hsize_t>& shape) {
+    const size_t bytes = count * sizeof(T);
+    if (!deferred_ || bytes < kDeferredWriteBytes)
+        return write_values(name, values, count, shape, 0);
     Lock lock(library_mutex());
-    std::vector<hsize_t> dims = shape.empty() ? std::vector<hsize_t>{values.size()} : shape;
+    std::vector<hsize_t> dims = shape.empty() ? std::vector<hsize_t>{count} : shape;
     Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr));
     Handle properties(H5Pcreate(H5P_DATASET_CREATE));
     H5Pset_obj_track_times(properties.get(), false);
@@ -504,12 +505,12 @@ Dataset Group::write_deferred(const std::string& name, const std::vector<T>& val
     const haddr_t address = H5Dget_offset(dataset.get());
     if (address == HADDR_UNDEF || H5Dget_storage_size(dataset.get()) != bytes) {
         H5Eclear2(H5E_DEFAULT);  // not where we can write it ourselves: let HDF5 write it
-        if (H5Dwrite(dataset.get(), native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT,
-                     values.data()) < 0)
+        if (H5Dwrite(dataset.get(), native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, values) <
+            0)
             fail_child(name, "cannot write dataset: " + take_error_stack());
     } else {
         deferred_->push_back(
-            DeferredWrite{static_cast<int64_t>(address), values.data(), bytes, child_path(name)});
+            DeferredWrite{static_cast<int64_t>(address), values, bytes, child_path(name)});
     }
     return Dataset(std::move(dataset), file_, child_path(name));
 }
@@ -548,15 +549,19 @@ Dataset Group::write_string_scalar(const std::string& name, const std::string& v
 }
 
 #define TRANSCURA_H5_INSTANTIATE(T)                                                              \
-    template Dataset Group::write<T>(const std::string&, const std::vector<T>&,                 \
-                                     const std::vector<hsize_t>&, int);                         \
-    template Dataset Group::write_deferred<T>(const std::string&, const std::vector<T>&,        \
-                                              const std::vector<hsize_t>&);                     \
+    template Dataset Group::write_values<T>(const std::string&, const T*, size_t,               \
+                                            const std::vector<hsize_t>&, int);                  \
+    template Dataset Group::write_values_deferred<T>(const std::string&, const T*, size_t,      \
+                                                     const std::vector<hsize_t>&);              \
     template Dataset Group::write_scalar<T>(const std::string&, T);                             \
     template std::vector<T> Dataset::read<T>() const;                                           \
     template std::vector<T> Dataset::read<T>(                                                   \
         const std::function<void(const T*, size_t, size_t)>&) const;                            \
+    template void Dataset::read_into<T>(T*, size_t,                                             \
+                                        const std::function<void(const T*, size_t, size_t)>&)   \
+        const;                                                                                  \
     template std::vector<T> Dataset::read_range<T>(hsize_t, hsize_t) const;                     \
+    template void Dataset::read_range_into<T>(T*, hsize_t, hsize_t) const;                      \
     template std::vector<T> Dataset::read_rows<T>(hsize_t, hsize_t) const;                      \
     template void Dataset::write_rows<T>(hsize_t, hsize_t, const std::vector<T>&);             \
     template Dataset Group::create_matrix<T>(const std::string&, hsize_t, hsize_t, int);
@@ -655,23 +660,21 @@ namespace {
 // Below this a read through HDF5 costs next to nothing; above it the direct path pays off.
 constexpr size_t kDirectReadBytes = size_t{8} << 20;
 
-/// An empty vector with room for `count` values whose pages are faulted in by one madvise call:
-/// taking ~150,000 page faults one by one was the largest part of reading a large matrix (about
-/// 15% less time). The values are then appended straight from the read buffers, never zero-filled
-/// first. A kernel without MADV_POPULATE_WRITE (before 5.14) just skips the madvise.
+/// Faults in the pages of [data, data + bytes) with one madvise call: taking ~150,000 page
+/// faults one by one was the largest part of reading a large matrix (about 15% less time). A
+/// kernel without MADV_POPULATE_WRITE (before 5.14) just skips it.
 /// (MADV_HUGEPAGE as well was tried: 0.6 s instead of 0.85 s for 1.4 GB when the kernel had huge
 /// pages free, 2-3.6 s when it had to compact memory for them first, so it is not used.)
-template <typename T>
-std::vector<T> prefaulted_capacity(size_t count) {
-    std::vector<T> out;
-    out.reserve(count);
+void prefault(void* data, size_t bytes) {
 #ifdef MADV_POPULATE_WRITE
     const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
-    const uintptr_t begin = (reinterpret_cast<uintptr_t>(out.data()) + page - 1) & ~(page - 1);
-    const uintptr_t end = (reinterpret_cast<uintptr_t>(out.data()) + count * sizeof(T)) & ~(page - 1);
+    const uintptr_t begin = (reinterpret_cast<uintptr_t>(data) + page - 1) & ~(page - 1);
+    const uintptr_t end = (reinterpret_cast<uintptr_t>(data) + bytes) & ~(page - 1);
     if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_WRITE);
+#else
+    (void)data;
+    (void)bytes;
 #endif
-    return out;
 }
 }  // namespace
 
@@ -682,7 +685,18 @@ std::vector<T> Dataset::read() const {
 
 template <typename T>
 std::vector<T> Dataset::read(const std::function<void(const T*, size_t, size_t)>& inspect) const {
+    std::vector<T> out(static_cast<size_t>(size()));
+    read_into(out.data(), out.size(), inspect);
+    return out;
+}
+
+template <typename T>
+void Dataset::read_into(T* out, size_t count,
+                        const std::function<void(const T*, size_t, size_t)>& inspect) const {
     const int64_t n = size();
+    if (count != static_cast<size_t>(n))
+        fail("read into room for " + std::to_string(count) + " values, the dataset has " +
+             std::to_string(n));
     if (static_cast<size_t>(n) * sizeof(T) >= kDirectReadBytes) {
         RawExtent extent;
         std::vector<hsize_t> dims;
@@ -701,38 +715,44 @@ std::vector<T> Dataset::read(const std::function<void(const T*, size_t, size_t)>
             const hsize_t rows = dims.size() == 2 ? dims[0] : 1;
             const std::vector<T> head =
                 dims.size() == 2 ? read_rows<T>(0, 1) : read_range<T>(0, width);
-            std::vector<T> out = prefaulted_capacity<T>(static_cast<size_t>(n));
+            prefault(out, count * sizeof(T));
             bool head_checked = false, trusted = false;
             size_t inspected = 0;
             const bool complete = read_raw(
-                file_, extent, sizeof(T), [&](const char* bytes, size_t count) {
-                    const T* values = reinterpret_cast<const T*>(bytes);
-                    out.insert(out.end(), values, values + count / sizeof(T));
-                    if (!head_checked && out.size() >= head.size()) {
+                file_, extent, sizeof(T), reinterpret_cast<char*>(out),
+                [&](size_t offset, size_t bytes) {
+                    const size_t arrived = (offset + bytes) / sizeof(T);
+                    if (!head_checked && arrived >= head.size()) {
                         head_checked = true;
-                        trusted = std::memcmp(head.data(), out.data(), head.size() * sizeof(T)) == 0;
+                        trusted = std::memcmp(head.data(), out, head.size() * sizeof(T)) == 0;
                     }
                     if (inspect && trusted) {
-                        inspect(out.data() + inspected, out.size() - inspected, inspected);
-                        inspected = out.size();
+                        inspect(out + inspected, arrived - inspected, inspected);
+                        inspected = arrived;
                     }
                 });
-            if (complete && trusted && out.size() == static_cast<size_t>(n)) {
+            if (complete && trusted) {
                 const std::vector<T> tail = dims.size() == 2 ? read_rows<T>(rows - 1, 1)
                                                              : read_range<T>(n - width, width);
-                if (std::memcmp(tail.data(), out.data() + (n - tail.size()),
-                                tail.size() * sizeof(T)) == 0)
-                    return out;
+                if (std::memcmp(tail.data(), out + (n - tail.size()), tail.size() * sizeof(T)) ==
+                    0)
+                    return;
             }
         }
     }
-    std::vector<T> out = read_range<T>(0, static_cast<hsize_t>(n));
-    if (inspect && !out.empty()) inspect(out.data(), out.size(), 0);
-    return out;
+    read_range_into(out, 0, static_cast<hsize_t>(n));
+    if (inspect && n > 0) inspect(out, static_cast<size_t>(n), 0);
 }
 
 template <typename T>
 std::vector<T> Dataset::read_range(hsize_t offset, hsize_t count) const {
+    std::vector<T> out(count);
+    read_range_into(out.data(), offset, count);
+    return out;
+}
+
+template <typename T>
+void Dataset::read_range_into(T* out, hsize_t offset, hsize_t count) const {
     Lock lock(library_mutex());
     Handle file_type(H5Dget_type(id()));
     TypeInfo info = describe(file_type.get());
@@ -744,8 +764,7 @@ std::vector<T> Dataset::read_range(hsize_t offset, hsize_t count) const {
     hssize_t total = H5Sget_simple_extent_npoints(space.get());
     if (offset + count > static_cast<hsize_t>(total))
         fail("read beyond the end of the dataset");
-    std::vector<T> out(count);
-    if (count == 0) return out;
+    if (count == 0) return;
     Handle memory_space(H5Screate_simple(1, &count, nullptr));
     if (rank == 1) {
         H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, &offset, nullptr, &count, nullptr);
@@ -773,10 +792,9 @@ std::vector<T> Dataset::read_range(hsize_t offset, hsize_t count) const {
         }
     } else {
         status = H5Dread(id(), native_type<T>(), memory_space.get(),
-                         rank == 1 ? space.get() : H5S_ALL, H5P_DEFAULT, out.data());
+                         rank == 1 ? space.get() : H5S_ALL, H5P_DEFAULT, out);
     }
     if (status < 0) fail("cannot read data (corrupt or truncated?): " + take_error_stack());
-    return out;
 }
 
 template <typename T>

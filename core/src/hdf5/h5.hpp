@@ -117,17 +117,25 @@ public:
     Dataset dataset(const std::string& relative) const;
 
     Group create_group(const std::string& name);
-    /// 1-D or 2-D numeric dataset from contiguous row-major data.
-    template <typename T>
-    Dataset write(const std::string& name, const std::vector<T>& values,
+    /// 1-D or 2-D numeric dataset from contiguous row-major data (any vector allocator: a
+    /// matrix's DefaultInitVector storage as well as std::vector).
+    template <typename T, typename Allocator>
+    Dataset write(const std::string& name, const std::vector<T, Allocator>& values,
                   const std::vector<hsize_t>& shape = {}, int gzip_level = 0);
     /// Like write() without compression, but a dataset of at least kDeferredWriteBytes only has
     /// its space allocated now; File::close writes its bytes after closing the HDF5 file, with
     /// large O_DIRECT writes (about 3x faster than through the page cache plus the fsync the
     /// atomic output does anyway). `values` must stay alive and unchanged until then.
-    template <typename T>
-    Dataset write_deferred(const std::string& name, const std::vector<T>& values,
+    template <typename T, typename Allocator>
+    Dataset write_deferred(const std::string& name, const std::vector<T, Allocator>& values,
                            const std::vector<hsize_t>& shape = {});
+    /// write() and write_deferred() of `count` values at `values` (shape empty: 1-D).
+    template <typename T>
+    Dataset write_values(const std::string& name, const T* values, size_t count,
+                         const std::vector<hsize_t>& shape, int gzip_level);
+    template <typename T>
+    Dataset write_values_deferred(const std::string& name, const T* values, size_t count,
+                                  const std::vector<hsize_t>& shape);
     template <typename T>
     Dataset write_scalar(const std::string& name, T value);
     Dataset write_bools(const std::string& name, const std::vector<uint8_t>& values,
@@ -172,9 +180,18 @@ public:
     /// once, except that a piece may be shown again when a failed fast path falls back.
     template <typename T>
     std::vector<T> read(const std::function<void(const T*, size_t, size_t)>& inspect) const;
+    /// read() into `count` (= size()) values at `out`, caller-owned memory that need not be
+    /// initialised: a large contiguous dataset is read from the file straight into place, so a
+    /// matrix sized without zero-filling (DefaultInitVector) is written exactly once.
+    template <typename T>
+    void read_into(T* out, size_t count,
+                   const std::function<void(const T*, size_t, size_t)>& inspect = {}) const;
     /// Elements [offset, offset + count) of a 1-D dataset.
     template <typename T>
     std::vector<T> read_range(hsize_t offset, hsize_t count) const;
+    /// read_range() into `count` values at `out`.
+    template <typename T>
+    void read_range_into(T* out, hsize_t offset, hsize_t count) const;
     /// Rows [offset, offset + count) of a 2-D dataset, row-major.
     template <typename T>
     std::vector<T> read_rows(hsize_t offset, hsize_t count) const;
@@ -190,6 +207,18 @@ public:
     std::vector<double> read_member_numbers(const std::string& member) const;
     std::vector<std::string> read_member_strings(const std::string& member) const;
 };
+
+template <typename T, typename Allocator>
+Dataset Group::write(const std::string& name, const std::vector<T, Allocator>& values,
+                     const std::vector<hsize_t>& shape, int gzip_level) {
+    return write_values(name, values.data(), values.size(), shape, gzip_level);
+}
+
+template <typename T, typename Allocator>
+Dataset Group::write_deferred(const std::string& name, const std::vector<T, Allocator>& values,
+                              const std::vector<hsize_t>& shape) {
+    return write_values_deferred(name, values.data(), values.size(), shape);
+}
 
 /// Registers the LZF filter (h5py's id 32000) once, so files written by h5py with LZF open
 /// without any plugin path.

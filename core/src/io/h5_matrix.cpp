@@ -70,16 +70,20 @@ CsrMatrix read_compressed(const h5::Group& group, int64_t n_major, int64_t n_min
     CsrMatrix m;
     m.n_rows = n_major;
     m.n_cols = n_minor;
-    // Values load on a second thread while indptr and indices load here: uncompressed datasets
-    // are read without HDF5's lock (hdf5/direct_read.hpp), so the two really overlap.
+    // Both arrays are sized without zero-filling (DefaultInitVector) and read straight into
+    // place. Values load on a second thread while indptr and indices load here: uncompressed
+    // datasets are read without HDF5's lock (hdf5/direct_read.hpp), so the two really overlap.
+    const size_t n_values = static_cast<size_t>(data.size());
+    m.data.resize(n_values);
     const bool in_parallel =
         data.size() >= kParallelReadValues && std::thread::hardware_concurrency() > 1;
-    std::future<std::vector<float>> values;
+    std::future<void> values;
     if (in_parallel)
-        values = std::async(std::launch::async, [&data] { return data.read<float>(); });
-    // Joins the values thread before anything below throws, so `data` outlives it.
+        values = std::async(std::launch::async,
+                            [&data, &m, n_values] { data.read_into(m.data.data(), n_values); });
+    // Joins the values thread before anything below throws, so `data` and `m` outlive it.
     struct Join {
-        std::future<std::vector<float>>& future;
+        std::future<void>& future;
         ~Join() {
             if (future.valid()) future.wait();
         }
@@ -111,12 +115,17 @@ CsrMatrix read_compressed(const h5::Group& group, int64_t n_major, int64_t n_min
         }
     } else {
         const uint32_t limit = static_cast<uint32_t>(m.n_cols);
-        m.indices = indices.read<int32_t>([&](const int32_t* piece, size_t count, size_t offset) {
-            check_indices(indices, piece, count, offset, limit);
-        });
+        m.indices.resize(n_values);
+        indices.read_into<int32_t>(m.indices.data(), n_values,
+                          [&](const int32_t* piece, size_t count, size_t offset) {
+                              check_indices(indices, piece, count, offset, limit);
+                          });
     }
     check_indptr(indptr, m);
-    m.data = in_parallel ? values.get() : data.read<float>();
+    if (in_parallel)
+        values.get();  // rethrows the values thread's error
+    else
+        data.read_into(m.data.data(), n_values);
     return m;
 }
 

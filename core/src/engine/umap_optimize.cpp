@@ -77,20 +77,47 @@ inline int32_t first_epoch_from(double next) {
 }
 
 /// The negative samples' random vertices: a 64-bit LCG (Knuth's MMIX constants), upper 32 bits
-/// scaled to [0, n). Plenty for picking repulsion partners, and one multiply-add of latency
-/// per draw where xoshiro256** plus a 128-bit product was a visible share of the loop.
+/// scaled to [0, n). Plenty for picking repulsion partners, and one multiply-add per draw where
+/// xoshiro256** plus a 128-bit product was a visible share of the loop. fill() computes the
+/// same sequence as repeated below() on four interleaved chains (x_{t+4} = A4 x_t + C4 mod 2^64
+/// holds exactly), so the draws do not wait on one another's multiply.
 class NegativeSampler {
 public:
+    static constexpr uint64_t kA = 6364136223846793005ull, kC = 1442695040888963407ull;
+    static constexpr uint64_t kA2 = kA * kA, kC2 = kC * kA + kC;
+    static constexpr uint64_t kA4 = kA2 * kA2, kC4 = kC2 * kA2 + kC2;
+
     NegativeSampler(uint64_t epoch_seed, uint64_t vertex) {
         uint64_t mix = epoch_seed ^ (vertex * 0xD1B54A32D192ED03ull);
         state_ = splitmix64(mix);
     }
     uint32_t below(uint32_t n) {
-        state_ = state_ * 6364136223846793005ull + 1442695040888963407ull;
-        return static_cast<uint32_t>(((state_ >> 32) * n) >> 32);
+        state_ = state_ * kA + kC;
+        return scaled(state_, n);
+    }
+    /// out[t] = the t-th next below(n), t < count.
+    void fill(uint32_t* out, int count, uint32_t n) {
+        uint64_t x0 = state_ * kA + kC;
+        uint64_t x1 = x0 * kA + kC, x2 = x1 * kA + kC, x3 = x2 * kA + kC;
+        int t = 0;
+        for (; t + 4 <= count; t += 4) {
+            out[t] = scaled(x0, n);
+            out[t + 1] = scaled(x1, n);
+            out[t + 2] = scaled(x2, n);
+            out[t + 3] = scaled(x3, n);
+            state_ = x3;
+            x0 = x0 * kA4 + kC4;
+            x1 = x1 * kA4 + kC4;
+            x2 = x2 * kA4 + kC4;
+            x3 = x3 * kA4 + kC4;
+        }
+        for (; t < count; ++t) out[t] = below(n);
     }
 
 private:
+    static uint32_t scaled(uint64_t state, uint32_t n) {
+        return static_cast<uint32_t>(((state >> 32) * n) >> 32);
+    }
     uint64_t state_;
 };
 
@@ -134,19 +161,19 @@ inline float fast_pow(float x, float b) {
 }
 
 /// Per-thread scratch of pass 1, reused from chunk to chunk and epoch to epoch.
-template <int Dim>
 struct Pass1Scratch {
-    std::vector<int64_t> sampled_edges;     // per vertex of the chunk, in edge order (room
-                                            // for all the chunk's edges)
-    std::vector<int32_t> sampled_ptr;       // chunk vertices + 1
-    std::vector<int32_t> n_repulsive;       // per vertex of the chunk
-    std::vector<int32_t> by_count;          // chunk vertices, most sampled edges first
-    std::vector<int32_t> histogram;         // counting sort of the counts
-    std::vector<int32_t> step_begin;        // per step s: first slot; lanes are ranks
-    std::vector<int64_t> slot_edge;         // per slot: the edge it attracts along
-    std::vector<float> self;   // Dim x chunk vertices (axis-major), by rank
-    std::vector<float> other;  // Dim x slots: the edge's tail at the start of the epoch
-    std::vector<float> pull;   // Dim x slots: the attraction taken
+    std::vector<int64_t> sampled_reverse;  // per vertex of the chunk, in edge order: the
+                                           // sampled edges' reverses (room for all edges)
+    std::vector<int32_t> sampled_tail;     // and their tails
+    std::vector<int32_t> sampled_ptr;      // chunk vertices + 1
+    std::vector<int32_t> n_repulsive;      // per vertex of the chunk
+    std::vector<int32_t> by_count;         // chunk vertices, most sampled edges first
+    std::vector<int32_t> histogram;        // counting sort of the counts
+    std::vector<int32_t> step_begin;       // per step s: first slot; lanes are ranks
+    std::vector<float> self;               // Dim x chunk vertices (axis-major), by rank
+    std::vector<float> other;              // Dim x slots: the edge's tail at epoch start
+    std::vector<float> pull;               // Dim x slots: the attraction taken
+    std::vector<uint32_t> draws;           // one vertex's negative samples
 };
 
 /// Everything one epoch's pass 1 reads.
@@ -202,19 +229,23 @@ __attribute__((always_inline)) inline void pass1_chunk(const EpochInputs& in, in
     const float* pos = in.pos;
     const double n = in.n;
     const int32_t m = static_cast<int32_t>(end - begin);
-    thread_local Pass1Scratch<Dim> scratch;
-    Pass1Scratch<Dim>& w = scratch;
+    thread_local Pass1Scratch scratch;
+    Pass1Scratch& w = scratch;
 
-    // The schedule: which edges are sampled this epoch, and the repulsions they owe.
+    // The schedule: which edges are sampled this epoch (their own clocks move in pass 2), and
+    // the repulsions they owe.
     const int64_t first_edge = s.head_ptr[begin];
-    w.sampled_edges.resize(static_cast<size_t>(s.head_ptr[end] - first_edge));
+    w.sampled_reverse.resize(static_cast<size_t>(s.head_ptr[end] - first_edge));
+    w.sampled_tail.resize(static_cast<size_t>(s.head_ptr[end] - first_edge));
     w.sampled_ptr.resize(static_cast<size_t>(m) + 1);
     w.n_repulsive.resize(static_cast<size_t>(m));
-    int64_t* sampled = w.sampled_edges.data();
+    int64_t* sampled_reverse = w.sampled_reverse.data();
+    int32_t* sampled_tail = w.sampled_tail.data();
     int32_t n_sampled = 0, max_count = 0;
     w.sampled_ptr[0] = 0;
     const int32_t epoch = in.epoch;
     float* pulled = in.pulled;
+    const bool symmetric = s.symmetric;
     for (int32_t v = 0; v < m; ++v) {
         const int64_t i = begin + v;
         int n_repulsive = 0;
@@ -222,17 +253,19 @@ __attribute__((always_inline)) inline void pass1_chunk(const EpochInputs& in, in
             if (s.next_sample_epoch[edge] > epoch) {
                 // Nothing pulls along the edge, nor along its reverse (same schedule): its
                 // slot says so. Otherwise the reverse edge's head writes the slot.
-                if (s.symmetric) {
+                if (symmetric) {
                     for (int d = 0; d < Dim; ++d) pulled[edge * Dim + d] = 0.0f;
                 } else if (const int64_t reverse = s.reverse[edge]; reverse >= 0) {
                     for (int d = 0; d < Dim; ++d) pulled[reverse * Dim + d] = 0.0f;
                 }
                 continue;
             }
-            sampled[n_sampled++] = edge;
             const double next = s.epoch_of_next_sample[edge] + s.epochs_per_sample[edge];
             s.epoch_of_next_sample[edge] = next;
             s.next_sample_epoch[edge] = first_epoch_from(next);
+            sampled_reverse[n_sampled] = s.reverse[edge];
+            sampled_tail[n_sampled] = s.tail[edge];
+            ++n_sampled;
             const double per_negative = s.epochs_per_sample[edge] / in.negative_sample_rate;
             const int n_negative =
                 static_cast<int>((n - s.epoch_of_next_negative_sample[edge]) / per_negative);
@@ -269,7 +302,6 @@ __attribute__((always_inline)) inline void pass1_chunk(const EpochInputs& in, in
     for (int32_t v = 0; v < m; ++v)
         w.by_count[w.histogram[w.sampled_ptr[v + 1] - w.sampled_ptr[v]]++] = v;
     const size_t n_slots = static_cast<size_t>(n_sampled);
-    w.slot_edge.resize(n_slots);
     w.self.resize(static_cast<size_t>(m) * Dim);
     w.other.resize(n_slots * Dim);
     w.pull.resize(n_slots * Dim);
@@ -278,9 +310,7 @@ __attribute__((always_inline)) inline void pass1_chunk(const EpochInputs& in, in
         for (int d = 0; d < Dim; ++d) w.self[d * m + rank] = pos[(begin + v) * Dim + d];
         for (int32_t k = w.sampled_ptr[v]; k < w.sampled_ptr[v + 1]; ++k) {
             const size_t slot = static_cast<size_t>(w.step_begin[k - w.sampled_ptr[v]] + rank);
-            const int64_t edge = w.sampled_edges[static_cast<size_t>(k)];
-            w.slot_edge[slot] = edge;
-            const float* other = pos + static_cast<int64_t>(s.tail[edge]) * Dim;
+            const float* other = pos + static_cast<int64_t>(sampled_tail[k]) * Dim;
             for (int d = 0; d < Dim; ++d) w.other[d * n_slots + slot] = other[d];
         }
     }
@@ -294,14 +324,20 @@ __attribute__((always_inline)) inline void pass1_chunk(const EpochInputs& in, in
     }
     // Written into the reverse edge's slot, which only this edge writes, so that pass 2 reads
     // each vertex's slots in order (reading them through the reverse index instead, scattered,
-    // was a fifth of the epoch's time at 100k cells).
-    for (size_t slot = 0; slot < n_slots; ++slot) {
-        const int64_t reverse = s.reverse[w.slot_edge[slot]];
-        if (reverse >= 0)
+    // was a fifth of the epoch's time at 100k cells). Vertex by vertex: the reverse slots of
+    // one vertex's edges lie in its neighbours' lists, near each other.
+    for (int32_t rank = 0; rank < m; ++rank) {
+        const int32_t v = w.by_count[rank];
+        for (int32_t k = w.sampled_ptr[v]; k < w.sampled_ptr[v + 1]; ++k) {
+            const int64_t reverse = sampled_reverse[k];
+            if (reverse < 0) continue;
+            const size_t slot = static_cast<size_t>(w.step_begin[k - w.sampled_ptr[v]] + rank);
             for (int d = 0; d < Dim; ++d) pulled[reverse * Dim + d] = w.pull[d * n_slots + slot];
+        }
     }
 
-    // The repulsions each vertex owes, from where its attractions led it, summed.
+    // The repulsions each vertex owes, from where its attractions led it, summed by batches of
+    // kBatch samples (draws of the vertex itself are skipped).
     alignas(64) float far[Dim][kBatch];
     alignas(64) float step[Dim][kBatch];
     const float alpha = in.alpha, a = in.a, b = in.b, repel_coeff = in.repel_coeff;
@@ -310,30 +346,47 @@ __attribute__((always_inline)) inline void pass1_chunk(const EpochInputs& in, in
         const int64_t i = begin + v;
         float self[Dim];
         for (int d = 0; d < Dim; ++d) self[d] = w.self[d * m + rank];
-        NegativeSampler rng(in.epoch_seed, static_cast<uint64_t>(i));
-        int remaining = w.n_repulsive[v];
-        while (remaining > 0) {
-            int count = 0;
-            for (; remaining > 0 && count < kBatch; --remaining) {
-                const int64_t k = static_cast<int64_t>(rng.below(in.n_vertices));
-                if (k == i) continue;
-                for (int d = 0; d < Dim; ++d) far[d][count] = pos[k * Dim + d];
-                ++count;
+        const int n_draws = w.n_repulsive[v];
+        if (n_draws > 0) {
+            if (w.draws.size() < static_cast<size_t>(n_draws))
+                w.draws.resize(static_cast<size_t>(n_draws));
+            uint32_t* draws = w.draws.data();
+            NegativeSampler(in.epoch_seed, static_cast<uint64_t>(i)).fill(draws, n_draws,
+                                                                          in.n_vertices);
+            int n_kept = 0, last_kept = -1;
+            for (int t = 0; t < n_draws; ++t) {
+                const uint32_t k = draws[t];
+                draws[n_kept] = k;
+                const bool keep = static_cast<int64_t>(k) != i;
+                n_kept += keep;
+                last_kept = keep ? t : last_kept;
             }
-            for (int j = 0; j < count; ++j) {
-                float f2 = 0;
-                for (int d = 0; d < Dim; ++d) f2 += (self[d] - far[d][j]) * (self[d] - far[d][j]);
-                const float coeff = repel_coeff / ((0.001f + f2) * (a * fast_pow(f2, b) + 1.0f));
-                // Coincident points: umap-learn pushes by the clip value on every axis.
-                for (int d = 0; d < Dim; ++d) {
-                    const float g = clip(coeff * (self[d] - far[d][j]));
-                    step[d][j] = f2 > 0.0f ? g : kGradientClip;
+            for (int first = 0; first < n_kept; first += kBatch) {
+                const int count = std::min(kBatch, n_kept - first);
+                for (int j = 0; j < count; ++j)
+                    for (int d = 0; d < Dim; ++d)
+                        far[d][j] = pos[static_cast<int64_t>(draws[first + j]) * Dim + d];
+                for (int j = 0; j < count; ++j) {
+                    float f2 = 0;
+                    for (int d = 0; d < Dim; ++d)
+                        f2 += (self[d] - far[d][j]) * (self[d] - far[d][j]);
+                    const float coeff =
+                        repel_coeff / ((0.001f + f2) * (a * fast_pow(f2, b) + 1.0f));
+                    // Coincident points: umap-learn pushes by the clip value on every axis.
+                    for (int d = 0; d < Dim; ++d) {
+                        const float g = clip(coeff * (self[d] - far[d][j]));
+                        step[d][j] = f2 > 0.0f ? g : kGradientClip;
+                    }
                 }
+                float push[Dim] = {};
+                for (int d = 0; d < Dim; ++d)
+                    for (int j = 0; j < count; ++j) push[d] += step[d][j];
+                for (int d = 0; d < Dim; ++d) self[d] += alpha * push[d];
             }
-            float push[Dim] = {};
-            for (int d = 0; d < Dim; ++d)
-                for (int j = 0; j < count; ++j) push[d] += step[d][j];
-            for (int d = 0; d < Dim; ++d) self[d] += alpha * push[d];
+            // A batch that drew only the vertex itself still added alpha * 0 (which turns a
+            // -0 coordinate into +0): kept, so that the bits match the one-draw-at-a-time loop.
+            if (n_kept % kBatch == 0 && last_kept + 1 < n_draws)
+                for (int d = 0; d < Dim; ++d) self[d] += alpha * 0.0f;
         }
         for (int d = 0; d < Dim; ++d) in.out[i * Dim + d] = self[d];
     }
@@ -377,7 +430,8 @@ void run_epoch_fixed(EpochSchedule& s, const SgdParameters& p, int epoch, const 
     in.n_vertices = static_cast<uint32_t>(s.n_vertices);  // < 2^32 (make_schedule)
     uint64_t epoch_state = p.seed ^ (0xA24BAED4963EE407ull * (static_cast<uint64_t>(epoch) + 1));
     in.epoch_seed = splitmix64(epoch_state);
-    s.pulled.resize(s.tail.size() * Dim);  // slots of edges without a reverse stay 0
+    s.pulled.resize(s.tail.size() * Dim);
+    if (!s.symmetric) std::fill(s.pulled.begin(), s.pulled.end(), 0.0f);
     in.pulled = s.pulled.data();
     const float* pulled = in.pulled;
 

@@ -21,6 +21,11 @@ public:
     StatusProgress(BatchController* controller, QWidget* parent = nullptr);
     QToolButton* cancelButton() const { return cancel_; }
     QProgressBar* bar() const { return bar_; }
+    /// Every change of the bar or label repaints the window, and with an OpenGL view inside
+    /// that is a composition of the whole window (~10-50 ms on software OpenGL): reports are
+    /// shown from a timer, so one arriving while a frame is drawn is not a second frame in the
+    /// same turn, and a few times a second at most.
+    static constexpr int kMinIntervalMs = 200;
 
 private:
     /// Both controllers have busyChanged / started / progress signals and a cancel() slot.
@@ -31,12 +36,6 @@ private:
     /// Keeps the latest report; it is shown from a timer, at most every kMinIntervalMs.
     void showProgress(double fraction, const QString& what);
     void applyProgress();
-
-    /// Every change of the bar or label repaints the window, and with an OpenGL view inside
-    /// that is a composition of the whole window (~10-50 ms on software OpenGL): shown from a
-    /// timer, so a report arriving while a frame is drawn is not a second frame in the same
-    /// turn, and a few times a second at most.
-    static constexpr int kMinIntervalMs = 200;
 
     QLabel* label_;
     QProgressBar* bar_;

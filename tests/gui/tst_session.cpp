@@ -24,6 +24,8 @@
 #include "qc_panel.hpp"
 #include "selection_sync.hpp"
 #include "session_action.hpp"
+#include "cohort_table.hpp"
+#include "curation_controller.hpp"
 #include "test_support.hpp"
 
 using namespace transcura;
@@ -227,6 +229,44 @@ private slots:
         QVERIFY(b->coordinates() == a->coordinates());
         QCOMPARE(b->colorTitle(), a->colorTitle());
         compare_cameras(b->cameraState(), a->cameraState());
+    }
+
+    void restoresOnceAStagedHandOffIsDone() {
+        // A large cohort reaches the docks over several event-loop turns (forced here for a
+        // small one): the view is applied when every dock shows it, not at cohortChanged.
+        auto source = make_window();
+        QVERIFY(QTest::qWaitForWindowExposed(source.get()));
+        QVERIFY(open_and_wait(*source, pbmc()));
+        source->embedding()->colorByColumn(QStringLiteral("louvain"));
+        source->selection()->select({3, 30, 300});
+        source->qcPanel()->setMetric(QStringLiteral("n_counts"));
+        source->qcPanel()->setThreshold(QStringLiteral("n_genes"), 450, NAN);
+        auto target = make_window();
+        QVERIFY(QTest::qWaitForWindowExposed(target.get()));
+        target->setStagedHandOffAbove(0);
+        // What the window had when the restore finished.
+        bool handing_off_at_restore = true, docks_ready_at_restore = false;
+        QSignalSpy shown(target.get(), &MainWindow::cohortShown);
+        connect(target->sessionActions(), &shell::SessionAction::restored, this, [&] {
+            handing_off_at_restore = target->isHandingOffCohort();
+            const Cohort* cohort = target->controller()->cohort().get();
+            docks_ready_at_restore = cohort && target->cohortTable()->model()->cohort() == cohort &&
+                                     target->curation()->cohort().get() == cohort;
+        });
+        QTemporaryDir dir;
+        QVERIFY(save_and_restore(*source, *target,
+                                 dir.filePath(QStringLiteral("staged.transcura.json"))));
+        QVERIFY(!handing_off_at_restore);
+        QVERIFY(docks_ready_at_restore);
+        QCOMPARE(shown.count(), 1);
+        QCOMPARE(target->selection()->selection(), (std::vector<int64_t>{3, 30, 300}));
+        QVERIFY(target->embeddingView()->selection() == source->embeddingView()->selection());
+        QCOMPARE(target->cohortTable()->model()->rowCount(), 700);
+        QVERIFY(target->cohortTable()->model()->isCellHighlighted(30));
+        QCOMPARE(target->qcPanel()->metric(), QStringLiteral("n_counts"));
+        QCOMPARE(target->qcPanel()->thresholds().at(QStringLiteral("n_genes")).lower, 450.0);
+        QCOMPARE(target->qcPanel()->counts().removed, source->qcPanel()->counts().removed);
+        QCOMPARE(target->embeddingView()->colorTitle(), source->embeddingView()->colorTitle());
     }
 
     void badSessionFileGivesAnErrorAndTheWindowKeepsWorking() {

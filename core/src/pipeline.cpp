@@ -116,21 +116,37 @@ Cohort subset_cells(const Cohort& in, const std::vector<int64_t>& cells,
     return out;
 }
 
+/// The kept rows' entries of `values` (a CSR's indices or data) moved to the front, in order.
+template <typename Vector>
+void compact_rows(Vector& values, const std::vector<int64_t>& indptr,
+                  const std::vector<int64_t>& cells) {
+    int64_t write = 0;
+    for (const int64_t cell : cells) {
+        const int64_t from = indptr[cell], count = indptr[cell + 1] - from;
+        if (from != write)
+            std::copy(values.begin() + from, values.begin() + from + count, values.begin() + write);
+        write += count;
+    }
+}
+
 /// The same as subset_cells, but consuming the cohort: X is compacted in place (rows only move
 /// towards the front), so no second copy of the counts is ever allocated.
-Cohort keep_cells_in_place(Cohort&& c, const std::vector<int64_t>& cells) {
+Cohort keep_cells_in_place(Cohort&& c, const std::vector<int64_t>& cells,
+                           const RunControl& control) {
     const int64_t n = static_cast<int64_t>(cells.size());
     if (c.X->is_sparse()) {
         CsrMatrix& m = c.X->sparse();
+        // Indices and values are separate arrays, so with two threads each is compacted on its
+        // own (the same CPU time, spread over both cores when they are free).
+        engine::for_chunks(engine::make_chunks(2, 1), control, [&](int64_t part, int64_t, int64_t) {
+            if (part == 0)
+                compact_rows(m.indices, m.indptr, cells);
+            else
+                compact_rows(m.data, m.indptr, cells);
+        });
         int64_t write = 0;
         for (int64_t r = 0; r < n; ++r) {
-            const int64_t from = m.indptr[cells[r]], count = m.indptr[cells[r] + 1] - from;
-            if (from != write) {
-                std::copy(m.indices.begin() + from, m.indices.begin() + from + count,
-                          m.indices.begin() + write);
-                std::copy(m.data.begin() + from, m.data.begin() + from + count,
-                          m.data.begin() + write);
-            }
+            const int64_t count = m.indptr[cells[r] + 1] - m.indptr[cells[r]];
             m.indptr[r] = write;
             write += count;
         }
@@ -273,7 +289,8 @@ PipelineResults run(const Cohort& input, Cohort* consumable, const PipelineOptio
                               " cells pass the QC thresholds (min_genes " +
                               std::to_string(o.min_genes) + ", max_pct_mt " +
                               std::to_string(o.max_pct_mt) + ")");
-    Cohort out = consumable ? keep_cells_in_place(std::move(*consumable), kept)
+    Cohort out = consumable ? keep_cells_in_place(std::move(*consumable), kept,
+                                                  step_control(control, 0.05, 0.1))
                             : subset_cells(input, kept, step_control(control, 0.05, 0.1));
     for (auto& column : qc.obs_columns()) out.obs.set(column.subset(kept));
     // Per-gene QC metrics describe all input cells (computed before filtering, as in scanpy's
@@ -290,8 +307,12 @@ PipelineResults run(const Cohort& input, Cohort* consumable, const PipelineOptio
     timer.start();
     const Matrix& counts = *out.X;
     double target_used = o.target_sum;
+    // QC's total_counts are these cells' row totals (the same sums in the same order): no
+    // second pass over the counts for them.
+    std::vector<double> kept_totals(kept.size());
+    for (size_t r = 0; r < kept.size(); ++r) kept_totals[r] = qc.total_counts[kept[r]];
     const std::vector<double> factors =
-        normalization_factors(counts, o.target_sum, step_control(control, 0.1, 0.12), &target_used);
+        normalization_factors_from_totals(std::move(kept_totals), o.target_sum, &target_used);
     timer.stop("normalize");
     control.check();
 

@@ -4,7 +4,9 @@
 #include <QJsonArray>
 #include <QtTest/QtTest>
 
+#include <algorithm>
 #include <cmath>
+#include <random>
 #include <set>
 
 #include "test_support.hpp"
@@ -95,6 +97,73 @@ private slots:
         QVERIFY(cols.indptr == reference.sparse().indptr);
         QVERIFY(cols.data == reference.sparse().data);
         QVERIFY(cols.indices == reference.sparse().indices);
+    }
+
+    void log_columns_in_any_gene_order_sparse_or_dense() {
+        // Counts (small and large integers, the per-cell cached log1p and the direct one),
+        // fractions, stored zeros; genes selected out of order; CSR and dense input; 1 and 2
+        // threads. Each entry must be exactly log1p(count * factor) as float, rows in column order.
+        const int64_t n_cells = 3000, n_genes = 50;
+        CsrMatrix m;
+        m.n_rows = n_cells;
+        m.n_cols = n_genes;
+        DenseF dense(n_cells, n_genes);
+        std::mt19937 rng(11);
+        for (int64_t i = 0; i < n_cells; ++i) {
+            for (int64_t g = 0; g < n_genes; ++g) {
+                if (rng() % 3 != 0) continue;
+                const unsigned kind = rng() % 10;
+                const float v = kind == 0   ? 0.0f  // a stored zero
+                                : kind == 1 ? 0.25f * static_cast<float>(1 + rng() % 50)
+                                : kind == 2 ? static_cast<float>(64 + rng() % 500)
+                                            : static_cast<float>(1 + rng() % 8);
+                m.indices.push_back(static_cast<int32_t>(g));
+                m.data.push_back(v);
+                dense(i, g) = v;
+            }
+            m.indptr.push_back(static_cast<int64_t>(m.data.size()));
+        }
+        std::vector<double> factors(n_cells);
+        for (int64_t i = 0; i < n_cells; ++i) factors[i] = 0.5 + 0.001 * static_cast<double>(i);
+        const std::vector<int64_t> genes = {40, 3, 17, 0, 49, 8, 22};
+        std::vector<int32_t> position(n_genes, -1);
+        for (size_t j = 0; j < genes.size(); ++j) position[genes[j]] = static_cast<int32_t>(j);
+        CsrMatrix want;
+        want.n_rows = n_cells;
+        want.n_cols = static_cast<int64_t>(genes.size());
+        for (int64_t i = 0; i < n_cells; ++i) {
+            std::vector<std::pair<int32_t, float>> row;
+            for (int64_t k = m.indptr[i]; k < m.indptr[i + 1]; ++k)
+                if (position[m.indices[k]] >= 0 && m.data[k] != 0.0f)
+                    row.emplace_back(position[m.indices[k]],
+                                     static_cast<float>(std::log1p(m.data[k] * factors[i])));
+            std::sort(row.begin(), row.end());
+            for (const auto& [p, v] : row) {
+                want.indices.push_back(p);
+                want.data.push_back(v);
+            }
+            want.indptr.push_back(static_cast<int64_t>(want.data.size()));
+        }
+        for (int threads : {1, 2})
+            for (const Matrix& counts : {Matrix(m), Matrix(dense)}) {
+                RunControl control;
+                control.num_threads = threads;
+                const CsrMatrix got = normalized_log_columns(counts, factors, genes, control);
+                QCOMPARE(got.n_rows, want.n_rows);
+                QCOMPARE(got.n_cols, want.n_cols);
+                QVERIFY(got.indptr == want.indptr);
+                QVERIFY(got.indices == want.indices);
+                QVERIFY(got.data == want.data);
+            }
+        // Factors from totals at hand are those computed from the matrix.
+        std::vector<double> totals(n_cells, 0.0);
+        for (int64_t i = 0; i < n_cells; ++i)
+            for (int64_t k = m.indptr[i]; k < m.indptr[i + 1]; ++k)
+                if (m.data[k] != 0.0f) totals[i] += m.data[k];
+        double used_a = 0, used_b = 0;
+        QVERIFY(normalization_factors_from_totals(totals, 0.0, &used_a) ==
+                normalization_factors(Matrix(m), 0.0, {}, &used_b));
+        QCOMPARE(used_a, used_b);
     }
 
     void scale_dense_and_sparse() {

@@ -4,7 +4,9 @@
 #include <QJsonArray>
 #include <QtTest/QtTest>
 
+#include <algorithm>
 #include <cmath>
+#include <random>
 
 #include "test_support.hpp"
 #include "transcura/errors.hpp"
@@ -160,6 +162,67 @@ private slots:
         QVERIFY(a.gene_total_counts == b.gene_total_counts);
         QVERIFY(a.pct_counts_in_top_n == b.pct_counts_in_top_n);
         QVERIFY(a.outlier == b.outlier);
+    }
+
+    void top_n_share_matches_a_full_sort() {
+        // Cells whose scales jump by 1000x from one to the next (the previous cell's n-th largest
+        // value, the first threshold tried, is then far off either way), ties (counts), stored
+        // zeros, cells with fewer non-zeros than n, negative and fractional values.
+        const int64_t n_cells = 600, n_genes = 400;
+        CsrMatrix m;
+        m.n_rows = n_cells;
+        m.n_cols = n_genes;
+        std::mt19937 rng(7);
+        for (int64_t i = 0; i < n_cells; ++i) {
+            const int kind = static_cast<int>(i % 6);
+            const double scale = (i / 6) % 2 ? 1000.0 : 1.0;
+            const int64_t stored = kind == 4 ? 30 : 40 + static_cast<int64_t>(rng() % 300);
+            for (int64_t g = 0; g < n_genes; ++g) {
+                if (static_cast<int64_t>(rng() % n_genes) >= stored) continue;
+                float v;
+                if (kind == 5)
+                    v = static_cast<float>(std::uniform_real_distribution<double>(-2, 5)(rng));
+                else if (kind == 3)
+                    v = static_cast<float>(scale * std::exponential_distribution<double>(1)(rng));
+                else
+                    v = static_cast<float>(std::floor(scale * std::exponential_distribution<double>(0.7)(rng)));
+                m.indices.push_back(static_cast<int32_t>(g));
+                m.data.push_back(v);  // some are 0: stored zeros
+            }
+            m.indptr.push_back(static_cast<int64_t>(m.data.size()));
+        }
+        std::vector<std::string> names;
+        for (int64_t g = 0; g < n_genes; ++g) names.push_back(std::to_string(g));
+        const Matrix X(m);
+        for (int top_n : {1, 7, 50, 120}) {
+            QcOptions options;
+            options.top_n = top_n;
+            options.outlier_rules.clear();
+            const QcResults r = compute_qc(X, names, options);
+            for (int64_t i = 0; i < n_cells; ++i) {
+                std::vector<float> values;
+                for (int64_t k = m.indptr[i]; k < m.indptr[i + 1]; ++k)
+                    if (m.data[k] != 0.0f) values.push_back(m.data[k]);
+                std::sort(values.begin(), values.end(), std::greater<float>());
+                double top = 0.0;
+                for (size_t j = 0; j < values.size() && j < static_cast<size_t>(top_n); ++j)
+                    top += values[j];
+                const double want = 100.0 * top / r.total_counts[i];
+                const double got = r.pct_counts_in_top_n[i];
+                if (!(r.total_counts[i] > 0)) {
+                    QVERIFY(std::isnan(got));
+                    continue;
+                }
+                // Integer counts: exact whatever the order; otherwise to rounding.
+                const bool counts = i % 6 != 3 && i % 6 != 5;
+                if (counts)
+                    QCOMPARE(got, want);
+                else
+                    QVERIFY2(std::fabs(got - want) <= 1e-12 * std::fabs(want),
+                             qPrintable(QString("cell %1 top %2: %3 vs %4")
+                                            .arg(i).arg(top_n).arg(got).arg(want)));
+            }
+        }
     }
 
     void errors() {

@@ -29,6 +29,11 @@ struct NormalizeResults {
 std::vector<double> normalization_factors(const Matrix& X, double target_sum,
                                           const RunControl& control = {},
                                           double* used_target = nullptr);
+/// The same factors from per-cell totals already at hand (QC's total_counts: the same sums in
+/// the same order, so the same factors) without another pass over the matrix.
+std::vector<double> normalization_factors_from_totals(std::vector<double> totals,
+                                                      double target_sum,
+                                                      double* used_target = nullptr);
 
 /// Returns a normalised copy; the input is not modified.
 NormalizeResults normalize_total(const Matrix& X, const NormalizeOptions& options = {});

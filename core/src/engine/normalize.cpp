@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 
 #include "engine/memory.hpp"
 #include "engine/parallel.hpp"
@@ -32,6 +33,11 @@ std::vector<double> normalization_factors(const Matrix& X, double target_sum,
     engine::for_chunks(engine::make_chunks(n, 1024), control, [&](int64_t, int64_t b, int64_t e) {
         for (int64_t i = b; i < e; ++i) totals[i] = row_total(X, i);
     });
+    return normalization_factors_from_totals(std::move(totals), target_sum, used_target);
+}
+
+std::vector<double> normalization_factors_from_totals(std::vector<double> totals,
+                                                      double target_sum, double* used_target) {
     double target = target_sum;
     if (!(target > 0)) {
         std::vector<double> nonzero;
@@ -89,6 +95,41 @@ void log1p_inplace(Matrix& X, const RunControl& control) {
                        });
 }
 
+namespace {
+
+/// log1p(v f) of one cell's values. Counts are mostly small integers, so within a cell the same
+/// few values recur: theirs are computed once per cell (log1p was a third of building the HVG
+/// matrix). The same expression either way, so the same values.
+class CellLog1p {
+public:
+    explicit CellLog1p(double factor) : factor_(factor) {}
+    float operator()(float v) {
+        const int small = v >= 0.0f && v < static_cast<float>(kCached) ? static_cast<int>(v) : -1;
+        if (small < 0 || static_cast<float>(small) != v)
+            return static_cast<float>(std::log1p(v * factor_));
+        if (!(have_ >> small & 1)) {
+            cached_[small] = static_cast<float>(std::log1p(v * factor_));
+            have_ |= uint64_t{1} << small;
+        }
+        return cached_[small];
+    }
+
+private:
+    static constexpr int kCached = 64;
+    double factor_;
+    uint64_t have_ = 0;
+    float cached_[kCached];
+};
+
+/// The selected entries of a chunk of rows: column positions and log-normalised values, rows
+/// one after another.
+struct GatheredRows {
+    DefaultInitVector<int32_t> columns;
+    DefaultInitVector<float> values;
+};
+
+}  // namespace
+
 CsrMatrix normalized_log_columns(const Matrix& counts, const std::vector<double>& factors,
                                  const std::vector<int64_t>& genes, const RunControl& control) {
     const int64_t n = counts.n_rows(), n_genes = counts.n_cols();
@@ -104,52 +145,71 @@ CsrMatrix normalized_log_columns(const Matrix& counts, const std::vector<double>
     out.n_rows = n;
     out.n_cols = static_cast<int64_t>(genes.size());
     out.indptr.assign(static_cast<size_t>(n + 1), 0);
-    auto for_row = [&](int64_t i, auto&& emit) {
-        if (counts.is_sparse()) {
-            const CsrMatrix& m = counts.sparse();
-            for (int64_t k = m.indptr[i]; k < m.indptr[i + 1]; ++k) {
-                const int32_t p = position[m.indices[k]];
-                if (p >= 0 && m.data[k] != 0.0f) emit(p, m.data[k]);
-            }
-        } else {
-            const float* row = counts.dense().row(i);
-            for (size_t j = 0; j < genes.size(); ++j)
-                if (row[genes[j]] != 0.0f) emit(static_cast<int32_t>(j), row[genes[j]]);
-        }
-    };
+    // One pass over the counts (a counting pass first, then a filling one, read them twice):
+    // each chunk of rows gathers its selected entries into scratch with room for all its stored
+    // values, without a branch per value (which entries are selected is unpredictable), logs
+    // them there while they are in cache, and keeps an exact-size copy; the rows are then
+    // copied into place.
     const engine::Chunking chunks = engine::make_chunks(n, 1024);
-    engine::for_chunks(chunks, control, [&](int64_t, int64_t b, int64_t e) {
+    std::vector<GatheredRows> gathered(static_cast<size_t>(chunks.count()));
+    engine::for_chunks(chunks, control, [&](int64_t c, int64_t b, int64_t e) {
+        GatheredRows scratch;
+        const size_t room = counts.is_sparse()
+                                ? static_cast<size_t>(counts.sparse().indptr[e] -
+                                                      counts.sparse().indptr[b])
+                                : static_cast<size_t>(e - b) * genes.size();
+        scratch.columns.resize(room);
+        scratch.values.resize(room);
+        int32_t* columns = scratch.columns.data();
+        float* values = scratch.values.data();
+        size_t k = 0;
         for (int64_t i = b; i < e; ++i) {
-            int64_t count = 0;
-            for_row(i, [&](int32_t, float) { ++count; });
-            out.indptr[i + 1] = count;
+            const size_t row_start = k;
+            if (counts.is_sparse()) {
+                const CsrMatrix& m = counts.sparse();
+                for (int64_t q = m.indptr[i]; q < m.indptr[i + 1]; ++q) {
+                    const int32_t p = position[m.indices[q]];
+                    const float v = m.data[q];
+                    columns[k] = p;  // kept only if selected and non-zero
+                    values[k] = v;
+                    k += static_cast<size_t>(p >= 0) & static_cast<size_t>(v != 0.0f);
+                }
+            } else {
+                const float* row = counts.dense().row(i);
+                for (size_t j = 0; j < genes.size(); ++j) {
+                    const float v = row[genes[j]];
+                    columns[k] = static_cast<int32_t>(j);
+                    values[k] = v;
+                    k += static_cast<size_t>(v != 0.0f);
+                }
+            }
+            CellLog1p log1p_of(factors[i]);
+            for (size_t q = row_start; q < k; ++q) values[q] = log1p_of(values[q]);
+            if (!sorted) {
+                // Keep CSR column order within rows when the selection is not increasing.
+                std::vector<std::pair<int32_t, float>> entries;
+                for (size_t q = row_start; q < k; ++q) entries.emplace_back(columns[q], values[q]);
+                std::sort(entries.begin(), entries.end(),
+                          [](const auto& x, const auto& y) { return x.first < y.first; });
+                for (size_t q = 0; q < entries.size(); ++q) {
+                    columns[row_start + q] = entries[q].first;
+                    values[row_start + q] = entries[q].second;
+                }
+            }
+            out.indptr[i + 1] = static_cast<int64_t>(k - row_start);
         }
+        GatheredRows& kept = gathered[static_cast<size_t>(c)];
+        kept.columns.assign(columns, columns + k);
+        kept.values.assign(values, values + k);
     });
     for (int64_t i = 0; i < n; ++i) out.indptr[i + 1] += out.indptr[i];
     engine::resize_huge(out.indices, static_cast<size_t>(out.indptr[n]));
     engine::resize_huge(out.data, static_cast<size_t>(out.indptr[n]));
-    engine::for_chunks(chunks, control, [&](int64_t, int64_t b, int64_t e) {
-        for (int64_t i = b; i < e; ++i) {
-            int64_t k = out.indptr[i];
-            const double f = factors[i];
-            for_row(i, [&](int32_t p, float v) {
-                out.indices[k] = p;
-                out.data[k] = static_cast<float>(std::log1p(v * f));
-                ++k;
-            });
-            if (!sorted) {
-                // Keep CSR column order within rows when the selection is not increasing.
-                std::vector<std::pair<int32_t, float>> row;
-                for (int64_t q = out.indptr[i]; q < k; ++q)
-                    row.emplace_back(out.indices[q], out.data[q]);
-                std::sort(row.begin(), row.end(),
-                          [](const auto& a, const auto& c) { return a.first < c.first; });
-                for (size_t q = 0; q < row.size(); ++q) {
-                    out.indices[out.indptr[i] + q] = row[q].first;
-                    out.data[out.indptr[i] + q] = row[q].second;
-                }
-            }
-        }
+    engine::for_chunks(chunks, control, [&](int64_t c, int64_t b, int64_t) {
+        GatheredRows& kept = gathered[static_cast<size_t>(c)];
+        std::copy(kept.columns.begin(), kept.columns.end(), out.indices.begin() + out.indptr[b]);
+        std::copy(kept.values.begin(), kept.values.end(), out.data.begin() + out.indptr[b]);
+        kept = GatheredRows();
     });
     return out;
 }

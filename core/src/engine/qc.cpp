@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <map>
 #include <unordered_map>
@@ -19,16 +20,67 @@ double percent(double part, double total) {
     return total > 0 ? 100.0 * part / total : kNaN;
 }
 
-/// Sum of the `n` largest values (all of them when there are fewer); reorders `values`.
-double top_sum(std::vector<float>& values, int n) {
-    if (static_cast<int64_t>(values.size()) > n) {
-        std::nth_element(values.begin(), values.begin() + n, values.end(), std::greater<float>());
-        values.resize(static_cast<size_t>(n));
+/// Sums of a cell's `n` largest non-zero values. A cell's n-th largest value is close to the
+/// previous cell's, so that is tried as a threshold first: one vectorised count of the values
+/// at or above it, and if between n and 16 n are, only those are copied and partially ordered.
+/// Otherwise the threshold is halved or doubled (a few times), and as a last resort all
+/// non-zero values are. (Copying every value and std::nth_element over all of them was two
+/// thirds of the QC step: 1.1 of 1.7 CPU s at 100k cells.) The threshold only decides which
+/// values are looked at, never the result: the n largest are the same values whichever way they
+/// are found (the summation order can differ, which for counts changes nothing). One object per
+/// thread, reused across cells.
+class TopSum {
+public:
+    explicit TopSum(int n) : n_(static_cast<size_t>(std::max(1, n))) {}
+
+    double operator()(const float* values, size_t count) {
+        float threshold = guess_;
+        float usable = 0.0f;  // a threshold with at least n values at or above it, the fewest
+        size_t usable_count = SIZE_MAX;
+        for (int attempt = 0; attempt < 6 && threshold > 0.0f; ++attempt) {
+            const size_t at_least = count_at_least(values, count, threshold);
+            if (at_least >= n_ && at_least < usable_count) {
+                usable = threshold;
+                usable_count = at_least;
+            }
+            if (at_least < n_)
+                threshold *= 0.5f;
+            else if (at_least > 16 * n_)
+                threshold *= 2.0f;
+            else
+                break;
+        }
+        candidates_.clear();
+        if (usable_count != SIZE_MAX) {
+            for (size_t i = 0; i < count; ++i)
+                if (values[i] >= usable) candidates_.push_back(values[i]);
+        } else {
+            for (size_t i = 0; i < count; ++i)
+                if (values[i] != 0.0f) candidates_.push_back(values[i]);
+            if (candidates_.size() <= n_) {  // all of them, in order
+                double sum = 0.0;
+                for (float v : candidates_) sum += v;
+                return sum;
+            }
+        }
+        std::nth_element(candidates_.begin(), candidates_.begin() + (n_ - 1), candidates_.end(),
+                         std::greater<float>());
+        guess_ = candidates_[n_ - 1];
+        double sum = 0.0;
+        for (size_t j = 0; j < n_; ++j) sum += candidates_[j];
+        return sum;
     }
-    double sum = 0.0;
-    for (float v : values) sum += v;
-    return sum;
-}
+
+private:
+    static size_t count_at_least(const float* values, size_t count, float threshold) {
+        uint32_t at_least = 0;  // a cell has fewer than 2^32 values
+        for (size_t i = 0; i < count; ++i) at_least += values[i] >= threshold;
+        return at_least;
+    }
+    size_t n_;
+    float guess_ = 0.0f;
+    std::vector<float> candidates_;
+};
 
 double median_of(std::vector<double>& values) {
     if (values.empty()) return kNaN;
@@ -155,30 +207,33 @@ QcResults compute_qc(const Matrix& X, const std::vector<std::string>& var_names,
         auto& gene_sums = chunk_gene_sums[c];
         gene_counts.assign(static_cast<size_t>(n_genes), 0.0);
         gene_sums.assign(static_cast<size_t>(n_genes), 0.0);
-        std::vector<float> values;
+        TopSum top_sum(options.top_n);
         double set_sum[32];
         for (int64_t i = begin; i < end; ++i) {
             double total = 0.0;
             int64_t detected = 0;
             std::fill(set_sum, set_sum + n_sets, 0.0);
-            values.clear();
             auto visit = [&](int64_t g, float v) {
                 if (v == 0.0f) return;
                 total += v;
                 ++detected;
                 gene_counts[g] += 1.0;
                 gene_sums[g] += v;
-                if (want_top) values.push_back(v);
                 for (uint32_t bits = membership[g]; bits; bits &= bits - 1)
                     set_sum[__builtin_ctz(bits)] += v;
             };
+            const float* values;  // the cell's values, for the top-n share
+            size_t count;
             if (X.is_sparse()) {
                 const CsrMatrix& m = X.sparse();
                 for (int64_t k = m.indptr[i]; k < m.indptr[i + 1]; ++k)
                     visit(m.indices[k], m.data[k]);
+                values = m.data.data() + m.indptr[i];
+                count = static_cast<size_t>(m.indptr[i + 1] - m.indptr[i]);
             } else {
-                const float* row = X.dense().row(i);
-                for (int64_t g = 0; g < n_genes; ++g) visit(g, row[g]);
+                values = X.dense().row(i);
+                count = static_cast<size_t>(n_genes);
+                for (int64_t g = 0; g < n_genes; ++g) visit(g, values[g]);
             }
             r.total_counts[i] = total;
             r.n_genes_by_counts[i] = static_cast<double>(detected);
@@ -186,7 +241,7 @@ QcResults compute_qc(const Matrix& X, const std::vector<std::string>& var_names,
                 r.set_totals[s][i] = set_sum[s];
                 r.set_pct[s][i] = percent(set_sum[s], total);
             }
-            if (want_top) r.pct_counts_in_top_n[i] = percent(top_sum(values, options.top_n), total);
+            if (want_top) r.pct_counts_in_top_n[i] = percent(top_sum(values, count), total);
         }
     });
 

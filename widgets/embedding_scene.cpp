@@ -9,6 +9,7 @@
 #include <vtkFloatArray.h>
 #include <vtkGenericOpenGLRenderWindow.h>
 #include <vtkIdTypeArray.h>
+#include <vtkOpenGLFramebufferObject.h>
 #include <vtkOpenGLState.h>
 #include <vtkPointData.h>
 #include <vtkPoints.h>
@@ -168,7 +169,12 @@ EmbeddingScene::~EmbeddingScene() = default;
 void EmbeddingScene::initialize() {
     vtkGenericOpenGLRenderWindow* w = d->window;
     w->SetOwnContext(false);
-    w->SetFrameBlitModeToBlitToCurrent();
+    // VTK renders into its own framebuffer; by itself it would then copy colour and depth to a
+    // "display" framebuffer and that colour to the current one (Qt's): two full-window passes,
+    // one with depth, each a few ms on software GL. render() copies the colour straight to
+    // Qt's framebuffer instead (SwapBuffers off skips VTK's own copies).
+    w->SetFrameBlitModeToNoBlit();
+    w->SwapBuffersOff();
     w->SetReadyForRendering(true);
     w->SetMapped(true);
     w->SetIsCurrent(true);
@@ -189,6 +195,20 @@ void EmbeddingScene::render() {
     state->vtkglDepthFunc(0x0203 /* GL_LEQUAL */);
     d->renderer->ResetCameraClippingRange();
     d->window->Render();
+    // The draw framebuffer is Qt's again (VTK restores the bindings it found): copy the colour.
+    if (vtkOpenGLFramebufferObject* rendered = d->window->GetRenderFramebuffer()) {
+        const int* size = d->window->GetSize();
+        constexpr unsigned kReadFramebuffer = 0x8CA8, kColorBufferBit = 0x4000, kNearest = 0x2600,
+                           kScissorTest = 0x0C11;
+        state->PushReadFramebufferBinding();
+        rendered->Bind(kReadFramebuffer);
+        rendered->ActivateReadBuffer(0);
+        state->vtkglDisable(kScissorTest);
+        state->vtkglViewport(0, 0, size[0], size[1]);
+        state->vtkglBlitFramebuffer(0, 0, size[0], size[1], 0, 0, size[0], size[1], kColorBufferBit,
+                                    kNearest);
+        state->PopReadFramebufferBinding();
+    }
     state->Pop();
 }
 

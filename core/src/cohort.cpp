@@ -159,6 +159,29 @@ Matrix Matrix::subset(const std::vector<int64_t>* rows, const std::vector<int64_
     out.n_rows = out_rows;
     out.n_cols = cols ? static_cast<int64_t>(cols->size()) : s.n_cols;
     out.indptr.assign(static_cast<size_t>(out_rows) + 1, 0);
+    if (!cols) {
+        // Rows only: sizes known up front, whole rows copied (growing by push_back copied a
+        // large matrix several times over).
+        for (int64_t r = 0; r < out_rows; ++r) {
+            const int64_t src = source_row(r);
+            out.indptr[r + 1] = out.indptr[r] + s.indptr[src + 1] - s.indptr[src];
+        }
+        out.indices.resize(static_cast<size_t>(out.indptr[out_rows]));
+        out.data.resize(static_cast<size_t>(out.indptr[out_rows]));
+        for (int64_t r = 0; r < out_rows; ++r) {
+            const int64_t src = source_row(r);
+            std::copy(s.indices.begin() + s.indptr[src], s.indices.begin() + s.indptr[src + 1],
+                      out.indices.begin() + out.indptr[r]);
+            std::copy(s.data.begin() + s.indptr[src], s.data.begin() + s.indptr[src + 1],
+                      out.data.begin() + out.indptr[r]);
+        }
+        return Matrix(std::move(out));
+    }
+    int64_t most = 0;  // room for every stored value of the selected rows: no reallocation
+    for (int64_t r = 0; r < out_rows; ++r)
+        most += s.indptr[source_row(r) + 1] - s.indptr[source_row(r)];
+    out.indices.reserve(static_cast<size_t>(most));
+    out.data.reserve(static_cast<size_t>(most));
     for (int64_t r = 0; r < out_rows; ++r) {
         const int64_t src = source_row(r);
         for (int64_t i = s.indptr[src]; i < s.indptr[src + 1]; ++i) {

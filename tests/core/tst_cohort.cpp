@@ -102,6 +102,14 @@ private slots:
         QCOMPARE(c.data, (DefaultInitVector<float>{6, 4, 2, 1}));
         QCOMPARE(m.sum(), 21.0);
         QCOMPARE(m.nnz(), int64_t(6));
+        // Rows only (repeated and reordered): whole rows copied.
+        std::vector<int64_t> some_rows{3, 2, 1, 3};  // row 1 is empty
+        const CsrMatrix r = m.subset(&some_rows, nullptr).sparse();
+        QCOMPARE(r.n_rows, int64_t(4));
+        QCOMPARE(r.n_cols, int64_t(3));
+        QCOMPARE(r.indptr, (std::vector<int64_t>{0, 3, 4, 4, 7}));
+        QCOMPARE(r.indices, (DefaultInitVector<int32_t>{0, 1, 2, 1, 0, 1, 2}));
+        QCOMPARE(r.data, (DefaultInitVector<float>{4, 5, 6, 3, 4, 5, 6}));
         (void)dense_view;
     }
 

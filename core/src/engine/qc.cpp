@@ -82,6 +82,40 @@ private:
     std::vector<float> candidates_;
 };
 
+/// A gene's two sums over a chunk of cells, side by side (one cache line per value).
+struct GeneSums {
+    double cells;  // cells with a non-zero value
+    double total;
+};
+
+struct CellSums {
+    double total = 0.0;
+    int64_t detected = 0;
+};
+
+/// One cell's `count` values (gene_of(k), values[k]) added to its sums, its genes' sums and its
+/// gene sets' sums. Everything through restrict pointers and locals: with the sums captured by
+/// reference the compiler kept the running total in memory (a store-to-load chain per value).
+template <typename GeneOf>
+CellSums add_cell(size_t count, GeneOf gene_of, const float* __restrict values,
+                  const uint32_t* __restrict membership, GeneSums* __restrict gene_sums,
+                  double* __restrict set_sum) {
+    double total = 0.0;
+    int64_t detected = 0;
+    for (size_t k = 0; k < count; ++k) {
+        const float v = values[k];
+        if (v == 0.0f) continue;
+        const auto g = gene_of(k);
+        total += v;
+        ++detected;
+        gene_sums[g].cells += 1.0;
+        gene_sums[g].total += v;
+        for (uint32_t bits = membership[g]; bits; bits &= bits - 1)
+            set_sum[__builtin_ctz(bits)] += v;
+    }
+    return CellSums{total, detected};
+}
+
 double median_of(std::vector<double>& values) {
     if (values.empty()) return kNaN;
     const size_t mid = values.size() / 2;
@@ -200,48 +234,39 @@ QcResults compute_qc(const Matrix& X, const std::vector<std::string>& var_names,
 
     // Per-gene sums are reduced over a fixed number of cell chunks, in chunk order.
     const engine::Chunking chunks = engine::make_chunks(n_cells, 512, 32);
-    std::vector<std::vector<double>> chunk_gene_counts(chunks.count()),
-        chunk_gene_sums(chunks.count());
+    std::vector<std::vector<GeneSums>> chunk_gene_sums(chunks.count());
     engine::for_chunks(chunks, control, [&](int64_t c, int64_t begin, int64_t end) {
-        auto& gene_counts = chunk_gene_counts[c];
         auto& gene_sums = chunk_gene_sums[c];
-        gene_counts.assign(static_cast<size_t>(n_genes), 0.0);
-        gene_sums.assign(static_cast<size_t>(n_genes), 0.0);
+        gene_sums.assign(static_cast<size_t>(n_genes), GeneSums{0.0, 0.0});
         TopSum top_sum(options.top_n);
         double set_sum[32];
         for (int64_t i = begin; i < end; ++i) {
-            double total = 0.0;
-            int64_t detected = 0;
             std::fill(set_sum, set_sum + n_sets, 0.0);
-            auto visit = [&](int64_t g, float v) {
-                if (v == 0.0f) return;
-                total += v;
-                ++detected;
-                gene_counts[g] += 1.0;
-                gene_sums[g] += v;
-                for (uint32_t bits = membership[g]; bits; bits &= bits - 1)
-                    set_sum[__builtin_ctz(bits)] += v;
-            };
             const float* values;  // the cell's values, for the top-n share
             size_t count;
+            CellSums cell;
             if (X.is_sparse()) {
                 const CsrMatrix& m = X.sparse();
-                for (int64_t k = m.indptr[i]; k < m.indptr[i + 1]; ++k)
-                    visit(m.indices[k], m.data[k]);
+                const int32_t* genes = m.indices.data() + m.indptr[i];
                 values = m.data.data() + m.indptr[i];
                 count = static_cast<size_t>(m.indptr[i + 1] - m.indptr[i]);
+                cell = add_cell(
+                    count, [genes](size_t k) { return genes[k]; }, values, membership.data(),
+                    gene_sums.data(), set_sum);
             } else {
                 values = X.dense().row(i);
                 count = static_cast<size_t>(n_genes);
-                for (int64_t g = 0; g < n_genes; ++g) visit(g, values[g]);
+                cell = add_cell(
+                    count, [](size_t k) { return k; }, values, membership.data(),
+                    gene_sums.data(), set_sum);
             }
-            r.total_counts[i] = total;
-            r.n_genes_by_counts[i] = static_cast<double>(detected);
+            r.total_counts[i] = cell.total;
+            r.n_genes_by_counts[i] = static_cast<double>(cell.detected);
             for (size_t s = 0; s < n_sets; ++s) {
                 r.set_totals[s][i] = set_sum[s];
-                r.set_pct[s][i] = percent(set_sum[s], total);
+                r.set_pct[s][i] = percent(set_sum[s], cell.total);
             }
-            if (want_top) r.pct_counts_in_top_n[i] = percent(top_sum(values, count), total);
+            if (want_top) r.pct_counts_in_top_n[i] = percent(top_sum(values, count), cell.total);
         }
     });
 
@@ -249,10 +274,10 @@ QcResults compute_qc(const Matrix& X, const std::vector<std::string>& var_names,
     r.gene_total_counts.assign(n_genes, 0.0);
     engine::for_chunks(engine::make_chunks(n_genes, 2048), control,
                        [&](int64_t, int64_t begin, int64_t end) {
-                           for (size_t c = 0; c < chunk_gene_counts.size(); ++c)
+                           for (size_t c = 0; c < chunk_gene_sums.size(); ++c)
                                for (int64_t g = begin; g < end; ++g) {
-                                   r.n_cells_by_counts[g] += chunk_gene_counts[c][g];
-                                   r.gene_total_counts[g] += chunk_gene_sums[c][g];
+                                   r.n_cells_by_counts[g] += chunk_gene_sums[c][g].cells;
+                                   r.gene_total_counts[g] += chunk_gene_sums[c][g].total;
                                }
                        });
 

@@ -39,10 +39,24 @@ void StatusProgress::build() {
     layout->addWidget(cancel_);
     connect(cancel_, &QToolButton::clicked, this, [this] {
         apply_timer_.stop();  // a late report must not hide that cancelling is under way
+        seconds_timer_.stop();
         label_->setText(tr("Cancelling\u2026"));
     });
     apply_timer_.setSingleShot(true);
     connect(&apply_timer_, &QTimer::timeout, this, &StatusProgress::applyProgress);
+    QSizePolicy policy = bar_->sizePolicy();
+    policy.setRetainSizeWhenHidden(true);  // showing or hiding it moves nothing
+    bar_->setSizePolicy(policy);
+    seconds_timer_.setInterval(1000);
+    connect(&seconds_timer_, &QTimer::timeout, this, [this] {
+        if (label_->text() != labelText()) label_->setText(labelText());
+    });
+}
+
+QString StatusProgress::labelText() const {
+    const qint64 seconds = elapsed_.isValid() ? elapsed_.elapsed() / 1000 : 0;
+    if (pending_fraction_ >= 0 || seconds < 1) return pending_text_;
+    return tr("%1 (%2 s)").arg(pending_text_).arg(seconds);
 }
 
 template <typename Controller>
@@ -64,6 +78,7 @@ void StatusProgress::setBusy(bool busy) {
         elapsed_.start();
     } else {
         apply_timer_.stop();
+        seconds_timer_.stop();
     }
 }
 
@@ -78,12 +93,14 @@ void StatusProgress::showProgress(double fraction, const QString& what) {
 void StatusProgress::applyProgress() {
     since_shown_.start();
     if (pending_fraction_ < 0) {
-        bar_->setRange(0, 0);  // busy indicator
+        bar_->hide();
+        if (!seconds_timer_.isActive()) seconds_timer_.start();
     } else {
-        bar_->setRange(0, 1000);
+        seconds_timer_.stop();
         bar_->setValue(static_cast<int>(pending_fraction_ * 1000));
+        bar_->show();
     }
-    if (label_->text() != pending_text_) label_->setText(pending_text_);
+    if (label_->text() != labelText()) label_->setText(labelText());
 }
 
 }  // namespace transcura::shell

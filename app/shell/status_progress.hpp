@@ -26,6 +26,10 @@ public:
     /// shown from a timer, so one arriving while a frame is drawn is not a second frame in the
     /// same turn, and a few times a second at most.
     static constexpr int kMinIntervalMs = 200;
+    /// While the job's progress is unknown the bar is hidden (its place kept) and the label
+    /// counts the seconds: the style's busy animation would repaint, and so compose, the whole
+    /// window some 30-60 times a second.
+    QString labelText() const;
 
 private:
     /// Both controllers have busyChanged / started / progress signals and a cancel() slot.
@@ -43,6 +47,7 @@ private:
     QElapsedTimer elapsed_;
     QElapsedTimer since_shown_;
     QTimer apply_timer_;
+    QTimer seconds_timer_;  // the label's seconds while the progress is unknown
     double pending_fraction_ = -1;
     QString pending_text_;
 };

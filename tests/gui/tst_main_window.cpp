@@ -270,6 +270,11 @@ private slots:
         }
         QTRY_COMPARE(label->text(), QStringLiteral("report 40"));
         QCOMPARE(progress->bar()->value(), 650);
+        QVERIFY(!progress->bar()->isHidden());
+        // Unknown progress: no animated bar (it would repaint the window all the time).
+        emit controller.progress(-1, QStringLiteral("reading"));
+        QTRY_COMPARE(label->text(), QStringLiteral("reading"));
+        QVERIFY(progress->bar()->isHidden());
         const double seconds = clock.elapsed() / 1000.0;
         QVERIFY2(changes <= 1 + seconds * 1000 / shell::StatusProgress::kMinIntervalMs,
                  qPrintable(QStringLiteral("%1 changes in %2 s").arg(changes).arg(seconds)));

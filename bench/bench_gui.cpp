@@ -2,12 +2,14 @@
 // machine). Run under Xvfb for software rendering, e.g.
 //   xvfb-run -a -s "-screen 0 1600x1000x24" build/bench_gui [--cells 1000000]
 //       [--pipeline-cells 60000] [--repeat 5] [--skip-pipeline] [--legacy]
-//       [--profile-frames BUDGET] [--show-cells N]
+//       [--profile-frames BUDGET] [--show-cells N] [--explain-stalls]
 // (--legacy: the GUI-thread behaviour before the live-frame budget, the background gene read,
 // the dense tiles of the decimation and the staged cohort hand-off, for before/after figures on
 // the same machine.
 // --show-cells: only part 3, a new cohort of N cells (QC columns, batches, X_umap) handed to
 // the whole MainWindow, with a 2 ms heartbeat measuring the GUI thread's longest stall.
+// --explain-stalls: parts 2 and 3 list the event deliveries (receiver, type, ms; nested ones
+// indented) that make up each long stall.
 // --profile-frames: 200 unchanged frames at that point budget and nothing else, to run under
 // `perf record -g`.)
 //
@@ -391,7 +393,12 @@ public:
         const int type = event->type();
         // The receiver may be gone afterwards (a deferred delete): its name from before.
         const char* class_name = receiver->metaObject()->className();
-        const QString object_name = receiver->objectName();
+        QString object_name = receiver->objectName();
+        // A scroll area's viewport is named after Qt's, not its own: say whose it is.
+        if (object_name.startsWith(QLatin1String("qt_scrollarea")) && receiver->parent())
+            object_name += QStringLiteral(" of %1 %2").arg(
+                QString::fromLatin1(receiver->parent()->metaObject()->className()),
+                receiver->parent()->objectName());
         const bool result = QApplication::notify(receiver, event);
         --g_profiler.depth;
         const double ms = t.nsecsElapsed() / 1e6;

@@ -135,6 +135,7 @@ void EmbeddingView::setPoints(const DenseD& m, int x_col, int y_col, int z_col) 
 }
 
 void EmbeddingView::attachPoints() {
+    bounds_.reset();
     rgba_.assign(static_cast<size_t>(4 * n_), 0);
     codes_.clear();
     hidden_.clear();
@@ -161,6 +162,7 @@ void EmbeddingView::updatePositions(const float* coords, int64_t n, int dims, bo
     }
     for (int64_t i = 0; i < n; ++i)
         for (int c = 0; c < dims_; ++c) xyz_[static_cast<size_t>(3 * i + c)] = coords[i * dims + c];
+    bounds_.reset();
     invalidatePicking();
     if (refit) camera_fitted_ = false;
     if (n_ > decimate_above_) {
@@ -180,6 +182,7 @@ void EmbeddingView::clearPoints() {
 }
 
 std::array<double, 6> EmbeddingView::bounds() const {
+    if (bounds_) return *bounds_;
     std::array<double, 6> b{0, 1, 0, 1, 0, 0};
     bool any = false;
     for (int64_t i = 0; i < n_; ++i) {
@@ -193,6 +196,7 @@ std::array<double, 6> EmbeddingView::bounds() const {
             b[2 * c + 1] = std::max(b[2 * c + 1], double(p[c]));
         }
     }
+    bounds_ = b;
     return b;
 }
 
@@ -308,6 +312,7 @@ void EmbeddingView::applyVisibility() {
     // colours are gathered again, not the whole decimation of every point.
     if (mask == visible_mask_) return;
     visible_mask_ = std::move(mask);
+    bounds_.reset();
     markGeometryDirty();
 }
 

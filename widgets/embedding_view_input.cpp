@@ -10,6 +10,7 @@
 
 #include "embedding_overlays.hpp"
 #include "embedding_view.hpp"
+#include "lasso_selection.hpp"
 #include "selection_geometry.hpp"
 
 namespace transcura::widgets {
@@ -40,11 +41,11 @@ std::vector<int64_t> EmbeddingView::pointsInWidgetPolygon(const QPolygonF& polyg
         QPolygonF data;
         data.reserve(polygon.size());
         for (const QPointF& p : polygon) data.append(widgetToData(p));
-        return points_in_polygon(xyz_.data(), n_, 3, data, mask);
+        return points_in_lasso(xyz_.data(), n_, 3, data, mask);
     }
     std::vector<float> projected;
     scene_.project(xyz_.data(), n_, QSizeF(size()), projected);
-    return points_in_polygon(projected.data(), n_, 2, polygon, mask);
+    return points_in_lasso(projected.data(), n_, 2, polygon, mask);
 }
 
 void EmbeddingView::finishSelection(const QPolygonF& polygon, bool box) {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <ctime>
+#include <limits>
 #include <optional>
 #include <string>
 
@@ -180,15 +181,49 @@ Cohort keep_cells_in_place(Cohort&& c, const std::vector<int64_t>& cells,
 
 /// What keeps `m` from being a count matrix: "" when nothing does; else "negative", "NaN",
 /// "infinite" or (when integers are required) "non-integer" values.
-std::string why_not_counts(const Matrix& m, bool require_integers) {
+std::string why_not_counts(const Matrix& m, bool require_integers, const RunControl& control) {
     const float* values = m.is_sparse() ? m.sparse().data.data() : m.dense().values.data();
     const size_t n = m.is_sparse() ? m.sparse().data.size() : m.dense().values.size();
-    for (size_t i = 0; i < n; ++i) {
-        const float v = values[i];
-        if (std::isnan(v)) return "NaN";
-        if (v < 0.0f) return "negative";
-        if (!std::isfinite(v)) return "infinite";
-        if (require_integers && v != std::nearbyint(v)) return "non-integer";
+    // This pass over every value runs before any step (0.4 s at 100k cells one value at a
+    // time). Blocks are flagged in parallel without a branch per value, so the compiler
+    // vectorises the scan; the flagged blocks are then looked at value by value in order, so
+    // the answer is that of the first problem.
+    constexpr size_t kBlock = size_t{1} << 12;
+    const engine::Chunking blocks =
+        engine::make_chunks(static_cast<int64_t>((n + kBlock - 1) / kBlock), 64);
+    std::vector<uint8_t> suspect(static_cast<size_t>(blocks.n), 0);
+    engine::for_chunks(blocks, control, [&](int64_t, int64_t first, int64_t last) {
+        for (int64_t b = first; b < last; ++b) {
+            const size_t start = static_cast<size_t>(b) * kBlock;
+            const size_t stop = std::min(n, start + kBlock);
+            // NaN and negatives fail v >= 0; +inf is above the largest float. Every float
+            // from 2^23 up is an integer; below, one is when truncation keeps it.
+            unsigned bad = 0;
+            if (require_integers) {
+                for (size_t i = start; i < stop; ++i) {
+                    const float v = values[i];
+                    const float below = (v >= 0.0f) & (v < 8388608.0f) ? v : 0.0f;
+                    bad |= !(v >= 0.0f) | (v > std::numeric_limits<float>::max()) |
+                           (static_cast<float>(static_cast<int32_t>(below)) != below);
+                }
+            } else {
+                for (size_t i = start; i < stop; ++i) {
+                    const float v = values[i];
+                    bad |= !(v >= 0.0f) | (v > std::numeric_limits<float>::max());
+                }
+            }
+            suspect[static_cast<size_t>(b)] = bad != 0;
+        }
+    });
+    for (size_t b = 0; b < suspect.size(); ++b) {
+        if (!suspect[b]) continue;
+        for (size_t i = b * kBlock; i < std::min(n, (b + 1) * kBlock); ++i) {
+            const float v = values[i];
+            if (std::isnan(v)) return "NaN";
+            if (v < 0.0f) return "negative";
+            if (!std::isfinite(v)) return "infinite";
+            if (require_integers && v != std::nearbyint(v)) return "non-integer";
+        }
     }
     return "";
 }
@@ -200,12 +235,13 @@ std::string why_not_counts(const Matrix& m, bool require_integers) {
 /// when given, the same object as `input`, else copied) and `source` set,
 /// or nothing when X itself is usable; throws with what was checked when nothing holds counts.
 std::optional<Cohort> with_counts_as_x(const Cohort& input, Cohort* consumable,
+                                       const RunControl& control,
                                        std::string& source) {
-    const std::string x_problem = why_not_counts(*input.X, false);
+    const std::string x_problem = why_not_counts(*input.X, false, control);
     if (x_problem.empty()) return std::nullopt;
     std::string checked;
     if (auto layer = input.layers.find("counts"); layer != input.layers.end()) {
-        const std::string problem = why_not_counts(layer->second, true);
+        const std::string problem = why_not_counts(layer->second, true, control);
         if (problem.empty()) {
             Cohort copy = consumable ? std::move(*consumable) : input;
             copy.X = std::move(copy.layers.at("counts"));
@@ -216,7 +252,7 @@ std::optional<Cohort> with_counts_as_x(const Cohort& input, Cohort* consumable,
         checked += "; layers/counts holds " + problem + " values";
     }
     if (input.raw) {
-        const std::string problem = why_not_counts(input.raw->X, true);
+        const std::string problem = why_not_counts(input.raw->X, true, control);
         if (problem.empty()) {
             Cohort copy = consumable ? std::move(*consumable) : input;
             RawData raw = std::move(*copy.raw);
@@ -244,7 +280,8 @@ std::optional<Cohort> with_counts_as_x(const Cohort& input, Cohort* consumable,
 PipelineResults run(const Cohort& input, Cohort* consumable, const PipelineOptions& o) {
     if (!input.X) throw InvalidArgument("the cohort has no expression matrix X");
     std::string counts_source = "X";
-    if (std::optional<Cohort> counts = with_counts_as_x(input, consumable, counts_source)) {
+    if (std::optional<Cohort> counts =
+            with_counts_as_x(input, consumable, o.control, counts_source)) {
         PipelineResults results = run(*counts, &*counts, o);
         results.cohort.uns["transcura_pipeline"]["counts_from"] = counts_source;
         return results;

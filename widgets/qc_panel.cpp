@@ -5,11 +5,13 @@
 #include <cmath>
 
 #include <QElapsedTimer>
+#include <QFutureWatcher>
 #include <QHBoxLayout>
 #include <QLoggingCategory>
 #include <QSignalBlocker>
 #include <QSplitter>
 #include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
 
 #include "obs_access.hpp"
 
@@ -145,6 +147,7 @@ void QcPanel::setCohort(std::shared_ptr<const Cohort> cohort, const QString& bat
     groups_.clear();
     group_names_.clear();
     pending_steps_ = kAllSteps;
+    scatter_in_flight_ = false;
     ++rebuild_generation_;
     if (cohort_) summary_->setText(tr("Counting the cells\u2026"));
     scheduleNextStep();
@@ -177,7 +180,7 @@ void QcPanel::runNextStep() {
                 showDistribution();
                 break;
             case kScatterStep:
-                rebuildScatter();
+                rebuildScatter(/*background=*/true);
                 break;
             default:
                 updateCounts();
@@ -190,6 +193,7 @@ void QcPanel::runNextStep() {
 
 void QcPanel::rebuildPending() {
     while (pending_steps_ != 0) runNextStep();
+    if (scatter_in_flight_) rebuildScatter();  // now: the worker's result is then dropped
 }
 
 const ThresholdCounts& QcPanel::counts() const {
@@ -277,7 +281,8 @@ void QcPanel::showDistribution() {
     distribution_->setThresholds(t.lower, t.upper);
 }
 
-void QcPanel::rebuildScatter() {
+void QcPanel::rebuildScatter(bool background) {
+    scatter_in_flight_ = false;
     scatter_x_.clear();
     scatter_y_.clear();
     if (!cohort_) {
@@ -293,9 +298,33 @@ void QcPanel::rebuildScatter() {
     }
     scatter_x_ = QString::fromStdString(x->name);
     scatter_y_ = QString::fromStdString(y->name);
-    scatter_->setData(scatter_x_, as_numbers(*x), scatter_y_, as_numbers(*y),
-                      mito ? QString::fromStdString(mito->name) : QString(),
-                      mito ? as_numbers(*mito) : std::vector<double>{});
+    const QString mito_name = mito ? QString::fromStdString(mito->name) : QString();
+    auto read = [x, y, mito] {
+        return ScatterColumns{as_numbers(*x), as_numbers(*y),
+                              mito ? as_numbers(*mito) : std::vector<double>{}};
+    };
+    if (!background || cohort_->n_obs() <= kBackgroundScatterAbove) {
+        showScatter(read(), mito_name);
+        return;
+    }
+    // The columns live in the cohort, which is immutable and kept alive by the job; a newer
+    // cohort (or a rebuild done meanwhile) makes the result stale, and it is dropped.
+    scatter_in_flight_ = true;
+    const int generation = rebuild_generation_;
+    auto* watcher = new QFutureWatcher<ScatterColumns>(this);
+    connect(watcher, &QFutureWatcher<ScatterColumns>::finished, this,
+            [this, watcher, generation, mito_name] {
+                watcher->deleteLater();
+                if (generation != rebuild_generation_ || !scatter_in_flight_) return;
+                scatter_in_flight_ = false;
+                showScatter(watcher->result(), mito_name);
+            });
+    watcher->setFuture(QtConcurrent::run([cohort = cohort_, read] { return read(); }));
+}
+
+void QcPanel::showScatter(ScatterColumns columns, const QString& mito_name) {
+    scatter_->setData(scatter_x_, std::move(columns.x), scatter_y_, std::move(columns.y),
+                      mito_name, std::move(columns.mito));
     for (int axis = 0; axis < 2; ++axis) {
         const QString& m = axis == 0 ? scatter_x_ : scatter_y_;
         Threshold t = thresholds_.count(m) ? thresholds_.at(m) : Threshold{};
@@ -312,7 +341,7 @@ void QcPanel::setThreshold(const QString& metric, double lower, double upper) {
     // The steps still pending read the thresholds when they run; the others show them now.
     if (!(pending_steps_ & kDistributionStep) && metric == this->metric())
         distribution_->setThresholds(lower, upper);
-    if (!(pending_steps_ & kScatterStep)) {
+    if (!(pending_steps_ & kScatterStep) && !scatter_in_flight_) {  // else shown with them
         if (metric == scatter_x_) scatter_->setThresholds(0, lower, upper);
         if (metric == scatter_y_) scatter_->setThresholds(1, lower, upper);
     }

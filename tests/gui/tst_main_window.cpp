@@ -243,6 +243,28 @@ private slots:
         QVERIFY(!plot.isRasterizing());
     }
 
+    void qcPanelReadsALargeScatterOnAWorker() {
+        widgets::QcPanel panel;
+        panel.resize(560, 720);
+        panel.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&panel));
+        auto* scatter = panel.findChild<widgets::QcScatterPlot*>();  // not the accessor: it
+        QVERIFY(scatter);                                             // would rebuild at once
+        const int64_t n = widgets::QcPanel::kBackgroundScatterAbove + 50000;
+        const auto large = simulated_cohort(n), small = simulated_cohort(1000, 7);
+        panel.setCohort(large, QStringLiteral("batch"));
+        QTRY_COMPARE_WITH_TIMEOUT(scatter->pointCount(), n, 20000);
+        // A newer cohort while the large one's columns are read: the late result is dropped.
+        // (About when the scatter's step runs: 5 ms per step; a result it drops is not shown.)
+        panel.setCohort(large, QStringLiteral("batch"));
+        QTest::qWait(20);
+        panel.setCohort(small, QStringLiteral("batch"));
+        QTRY_COMPARE_WITH_TIMEOUT(scatter->pointCount(), int64_t(1000), 20000);
+        QTest::qWait(300);
+        QCOMPARE(scatter->pointCount(), int64_t(1000));
+        QCOMPARE(panel.scatter()->pointCount(), int64_t(1000));
+    }
+
     void progressIsShownFromATimer() {
         shell::PipelineController controller;
         shell::StatusProgress progress_widget(&controller);

@@ -122,14 +122,22 @@ std::vector<int64_t> points_in_lasso(const float* xy, int64_t n, int stride,
                                      const QPolygonF& polygon, const uint8_t* mask) {
     if (polygon.size() < 3 || n <= 0) return {};
     const LassoGrid grid(polygon);
+    // Room for every point up front: growing by doubling copied ~n indices (and faulted their
+    // pages in twice) when half a million points are selected; pages never written cost no
+    // memory, only address space.
     std::vector<int64_t> hits;
+    hits.reserve(static_cast<size_t>(n));
+    const int last = grid.side - 1;
+    const uint8_t* cells = grid.cells.data();
     clear_upper_vector_state();  // see vector_state.hpp
     for (int64_t i = 0; i < n; ++i) {
         if (mask && !mask[i]) continue;
         const double x = xy[i * stride], y = xy[i * stride + 1];
         if (!(x >= grid.left && x <= grid.right && y >= grid.top && y <= grid.bottom)) continue;
-        const int row = grid.rowOf(y);
-        const uint8_t cell = grid.cells[static_cast<size_t>(row) * grid.side + grid.colOf(x)];
+        // Inside the box: non-negative, so truncation is floor (as rowOf/colOf).
+        const int row = std::min(static_cast<int>((y - grid.top) * grid.to_row), last);
+        const int col = std::min(static_cast<int>((x - grid.left) * grid.to_col), last);
+        const uint8_t cell = cells[static_cast<size_t>(row) * grid.side + col];
         if (cell == kInside || (cell == kEdge && grid.exact(x, y, row))) hits.push_back(i);
     }
     return hits;

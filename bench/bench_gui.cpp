@@ -71,6 +71,7 @@ struct Args {
     int64_t show_cells = 0;       // > 0: only hand a cohort of this many cells to the window
     int64_t profile_budget = -1;  // >= 0: only draw 200 unchanged frames at this budget (perf)
     bool explain = false;         // parts 2, 3: the event deliveries inside each long stall
+    std::string screenshots;      // part 1: the window after each kind of action, as PNGs here
 };
 
 Args parse(int argc, char** argv) {
@@ -92,6 +93,8 @@ Args parse(int argc, char** argv) {
             a.show_cells = std::stoll(next());
         else if (arg == "--explain-stalls")
             a.explain = true;
+        else if (arg == "--screenshots")
+            a.screenshots = next();
         else if (arg == "--profile-frames")
             a.profile_budget = std::stoll(next());
         else {
@@ -170,6 +173,10 @@ struct Timing {
     double worst() const {
         return wall.empty() ? NAN : *std::max_element(wall.begin(), wall.end());
     }
+    // The least of the runs: on a shared, loaded machine the closest to the work itself.
+    static double best(const std::vector<double>& v) {
+        return v.empty() ? NAN : *std::min_element(v.begin(), v.end());
+    }
 };
 
 /// From the call to the end of the next frame: wall, process CPU, the call alone, paintGL.
@@ -188,8 +195,11 @@ void timed_frame(widgets::EmbeddingView* view, Timing& timing, Work&& work) {
 }
 
 void print(const char* what, const Timing& t) {
-    std::printf("  %-32s wall %6.1f (worst %6.1f)  cpu %6.1f  call %6.1f  paintGL %6.1f\n", what,
-                median(t.wall), t.worst(), median(t.cpu), median(t.work), median(t.render));
+    std::printf(
+        "  %-32s wall %6.1f (best %6.1f, worst %6.1f)  cpu %6.1f (best %6.1f)  call %6.1f  "
+        "paintGL %6.1f\n",
+        what, median(t.wall), Timing::best(t.wall), t.worst(), median(t.cpu), Timing::best(t.cpu),
+        median(t.work), median(t.render));
 }
 
 void part_one(const Args& args) {
@@ -251,6 +261,9 @@ void part_one(const Args& args) {
         timed_frame(view, plain, [&] { view->update(); });
         timed_frame(view, categorical,
                     [&] { controller.colorByColumn(QStringLiteral("cluster")); });
+        if (!args.screenshots.empty() && r == 0)
+            window.grab().save(QDir(QString::fromStdString(args.screenshots))
+                                   .filePath(QStringLiteral("bench_gui_cluster.png")));
         timed_frame(view, continuous, [&] { controller.colorByColumn(QStringLiteral("score")); });
         const QString name = QStringLiteral("G%1").arg(r % 12);
         {
@@ -288,6 +301,11 @@ void part_one(const Args& args) {
             QTest::mouseRelease(view, Qt::LeftButton, {}, polygon.last().toPoint());
         });
         resolve.push_back(view->lastSelectionMs());
+        if (!args.screenshots.empty() && r == 0) {
+            // What the timed frames drew (the lasso's selection over the gene colours).
+            window.grab().save(QDir(QString::fromStdString(args.screenshots))
+                                   .filePath(QStringLiteral("bench_gui_lasso.png")));
+        }
         selected = view->selection().size();
         lasso_drawn = view->drawnPoints();
         view->clearSelection();

@@ -2,7 +2,10 @@
 // materialisation, validation messages.
 #include <QtTest/QtTest>
 
+#include <algorithm>
 #include <memory>
+#include <numeric>
+#include <random>
 
 #include "transcura/cohort.hpp"
 #include "transcura/errors.hpp"
@@ -87,6 +90,63 @@ private slots:
         unsorted.sort_indices();
         QCOMPARE(unsorted.indices, small_csr().indices);
         QCOMPARE(unsorted.data, small_csr().data);
+    }
+
+    void transposeMatchesASerialScatter() {
+        // Large enough for several row parts and column bands; sorted rows (the banded path)
+        // and the same rows shuffled (the scatter path); empty rows and columns included.
+        const int64_t rows = 3000, cols = 5000;
+        std::mt19937 rng(3);
+        CsrMatrix sorted_rows;
+        sorted_rows.n_rows = rows;
+        sorted_rows.n_cols = cols;
+        for (int64_t r = 0; r < rows; ++r) {
+            if (r % 97 != 5)
+                for (int64_t c = 0; c < cols; ++c)
+                    if (c % 89 != 7 && rng() % 3 == 0) {
+                        sorted_rows.indices.push_back(static_cast<int32_t>(c));
+                        sorted_rows.data.push_back(static_cast<float>(rng() % 1000));
+                    }
+            sorted_rows.indptr.push_back(static_cast<int64_t>(sorted_rows.data.size()));
+        }
+        QVERIFY(sorted_rows.nnz() > (int64_t{1} << 22));  // more than one row part
+        CsrMatrix shuffled = sorted_rows;
+        for (int64_t r = 0; r < rows; ++r) {
+            const int64_t begin = shuffled.indptr[r];
+            std::vector<int64_t> order(static_cast<size_t>(shuffled.indptr[r + 1] - begin));
+            std::iota(order.begin(), order.end(), begin);
+            std::shuffle(order.begin(), order.end(), rng);
+            for (size_t k = 0; k < order.size(); ++k) {
+                shuffled.indices[begin + static_cast<int64_t>(k)] = sorted_rows.indices[order[k]];
+                shuffled.data[begin + static_cast<int64_t>(k)] = sorted_rows.data[order[k]];
+            }
+        }
+        for (const CsrMatrix* m : {&sorted_rows, &shuffled}) {
+            CsrMatrix want;  // one serial scatter
+            want.n_rows = cols;
+            want.n_cols = rows;
+            want.indptr.assign(static_cast<size_t>(cols) + 1, 0);
+            for (int32_t c : m->indices) ++want.indptr[static_cast<size_t>(c) + 1];
+            for (int64_t c = 0; c < cols; ++c) want.indptr[c + 1] += want.indptr[c];
+            want.indices.resize(m->indices.size());
+            want.data.resize(m->data.size());
+            std::vector<int64_t> next(want.indptr.begin(), want.indptr.end() - 1);
+            for (int64_t r = 0; r < rows; ++r)
+                for (int64_t k = m->indptr[r]; k < m->indptr[r + 1]; ++k) {
+                    const int64_t slot = next[m->indices[k]]++;
+                    want.indices[slot] = static_cast<int32_t>(r);
+                    want.data[slot] = m->data[k];
+                }
+            const CsrMatrix got = m->transposed();
+            QCOMPARE(got.n_rows, want.n_rows);
+            QCOMPARE(got.n_cols, want.n_cols);
+            QVERIFY(got.indptr == want.indptr);
+            QVERIFY(got.indices == want.indices);
+            QVERIFY(got.data == want.data);
+        }
+        const CsrMatrix back = sorted_rows.transposed().transposed();
+        QVERIFY(back.indptr == sorted_rows.indptr && back.indices == sorted_rows.indices &&
+                back.data == sorted_rows.data);
     }
 
     void matrixSubsetKeepsValues() {

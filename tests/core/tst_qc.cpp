@@ -185,7 +185,8 @@ private slots:
                 else if (kind == 3)
                     v = static_cast<float>(scale * std::exponential_distribution<double>(1)(rng));
                 else
-                    v = static_cast<float>(std::floor(scale * std::exponential_distribution<double>(0.7)(rng)));
+                    v = static_cast<float>(
+                        std::floor(scale * std::exponential_distribution<double>(0.7)(rng)));
                 m.indices.push_back(static_cast<int32_t>(g));
                 m.data.push_back(v);  // some are 0: stored zeros
             }

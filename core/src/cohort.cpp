@@ -113,8 +113,10 @@ CsrMatrix CsrMatrix::transposed() const {
         // output rows are written as few streams that stay in cache (a scatter over all of
         // them missed the cache on nearly every value). Bands write disjoint output ranges,
         // in parallel, every output row in input row order: the serial scatter's result.
-        constexpr int64_t kBand = 2048;
-        engine::for_chunks(engine::make_chunks(n_cols, kBand), control,
+        // At most 2048 output rows a band (4096 write streams, in L2), at least 16 bands when
+        // that leaves 256 or more each (the PCA's 2000-gene matrix: 8 bands, not one).
+        const int64_t band = std::clamp<int64_t>((n_cols + 15) / 16, 256, 2048);
+        engine::for_chunks(engine::make_chunks(n_cols, band), control,
                            [&](int64_t, int64_t first, int64_t last) {
                                std::vector<int64_t> slot(t.indptr.begin() + first,
                                                          t.indptr.begin() + last);

@@ -190,14 +190,13 @@ CsrMatrix fuzzy_simplicial_set(const NeighborLists& knn, int n_neighbors,
     }
     control.check();
 
-    // Fuzzy union A + A^T - A∘A^T, row by row (merge of two sorted rows).
+    // Fuzzy union A + A^T - A∘A^T, row by row (merge of two sorted rows): rows in parallel,
+    // once to count the entries, once to write them where the counts put them.
     CsrMatrix out;
     out.n_rows = n;
     out.n_cols = n;
     out.indptr.assign(static_cast<size_t>(n) + 1, 0);
-    out.indices.reserve(static_cast<size_t>(nnz) * 3 / 2);
-    out.data.reserve(static_cast<size_t>(nnz) * 3 / 2);
-    for (int64_t i = 0; i < n; ++i) {
+    auto merge_row = [&](int64_t i, auto&& emit) {
         int64_t p = a_ptr[i], q = t_ptr[i];
         const int64_t p_end = a_ptr[i + 1], q_end = t_ptr[i + 1];
         while (p < p_end || q < q_end) {
@@ -215,13 +214,29 @@ CsrMatrix fuzzy_simplicial_set(const NeighborLists& knn, int n_neighbors,
                 y = t_val[q++];
             }
             const double w = x + y - x * y;
-            if (w != 0.0) {
-                out.indices.push_back(col);
-                out.data.push_back(static_cast<float>(w));
-            }
+            if (w != 0.0) emit(col, w);
         }
-        out.indptr[static_cast<size_t>(i) + 1] = static_cast<int64_t>(out.indices.size());
-    }
+    };
+    engine::for_chunks(chunks, control, [&](int64_t, int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) {
+            int64_t count = 0;
+            merge_row(i, [&](int32_t, double) { ++count; });
+            out.indptr[static_cast<size_t>(i) + 1] = count;
+        }
+    });
+    for (int64_t i = 0; i < n; ++i) out.indptr[i + 1] += out.indptr[i];
+    out.indices.resize(static_cast<size_t>(out.indptr[n]));
+    out.data.resize(static_cast<size_t>(out.indptr[n]));
+    engine::for_chunks(chunks, control, [&](int64_t, int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) {
+            int64_t at = out.indptr[i];
+            merge_row(i, [&](int32_t col, double w) {
+                out.indices[at] = col;
+                out.data[at] = static_cast<float>(w);
+                ++at;
+            });
+        }
+    });
     return out;
 }
 

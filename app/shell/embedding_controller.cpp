@@ -116,6 +116,12 @@ EmbeddingController::EmbeddingController(EmbeddingView* view, widgets::Embedding
     view_->setTooltipProvider([this](int64_t cell) { return tooltip(cell); });
 }
 
+EmbeddingController::~EmbeddingController() {
+    // A build still running stops at its next check instead of holding the thread pool (and
+    // the application's exit) for up to a second or two.
+    if (index_cancel_) index_cancel_->cancel();
+}
+
 void EmbeddingController::setPointSize(double pixels) {
     view_->setPointSize(pixels);
     toolbar_->setPointSize(view_->pointSize());
@@ -445,9 +451,9 @@ void EmbeddingController::startGeneIndex() {
     const Matrix* matrix = cohort_->raw && cohort_->raw->X.n_rows() == cohort_->n_obs()
                                ? &cohort_->raw->X
                                : (cohort_->X ? &*cohort_->X : nullptr);
-    if (!matrix || !matrix->is_sparse() ||
-        static_cast<int64_t>(matrix->sparse().data.size()) <= background_gene_above_)
-        return;
+    if (!matrix || !matrix->is_sparse()) return;
+    const int64_t stored = static_cast<int64_t>(matrix->sparse().data.size());
+    if (stored <= background_gene_above_ || stored > kMaxIndexedValues) return;
     auto cancel = std::make_shared<CancelToken>();
     index_cancel_ = cancel;
     index_watcher_.setFuture(QtConcurrent::run([cohort = cohort_, matrix, cancel] {

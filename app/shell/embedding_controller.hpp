@@ -32,6 +32,7 @@ class EmbeddingController : public QObject {
 public:
     EmbeddingController(widgets::EmbeddingView* view, widgets::EmbeddingToolbar* toolbar,
                         QObject* parent = nullptr);
+    ~EmbeddingController() override;
 
     void setCohort(std::shared_ptr<const Cohort> cohort);
     /// Shows obsm[key] columns x, y (and z >= 0 in 3D); keeps the colouring.
@@ -50,11 +51,14 @@ public:
     }
     /// The by-gene index (gene_index.hpp) of the matrix genes are read from (raw.X when the
     /// cohort has one, else X), once built; null before, or when that matrix is small or dense.
-    /// About 1.1 bytes per stored value (~14% of the CSR matrix): ~30 MB at 1M cells x 2000
-    /// genes with 25M non-zeros.
+    /// About 2.2 bytes per stored count (1.2 per normalised value), against CSR's 8: ~57 MB at
+    /// 1M cells x 2000 genes with 26M non-zeros. Not built above kMaxIndexedValues stored
+    /// values (the index would pass 1 GB; such matrices have many values a row, where the scan
+    /// of every row is comparatively cheap).
     std::shared_ptr<const GeneIndex> geneIndex() const { return gene_index_; }
     const Matrix* geneIndexMatrix() const { return gene_index_ ? indexed_matrix_ : nullptr; }
     bool geneIndexPending() const { return index_watcher_.isRunning(); }
+    static constexpr int64_t kMaxIndexedValues = 500000000;
     /// Wall ms the last index build took on its worker.
     double geneIndexBuildMs() const { return gene_index_ms_; }
     /// Per-cell values computed elsewhere (e.g. a batch metric's per-cell score), one per cohort

@@ -13,6 +13,7 @@
 #include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrentRun>
 
+#include "background_pool.hpp"
 #include "obs_access.hpp"
 
 namespace transcura::widgets {
@@ -319,7 +320,8 @@ void QcPanel::rebuildScatter(bool background) {
                 scatter_in_flight_ = false;
                 showScatter(watcher->result(), mito_name);
             });
-    watcher->setFuture(QtConcurrent::run([cohort = cohort_, read] { return read(); }));
+    watcher->setFuture(
+        QtConcurrent::run(background_pool(), [cohort = cohort_, read] { return read(); }));
 }
 
 void QcPanel::showScatter(ScatterColumns columns, const QString& mito_name) {

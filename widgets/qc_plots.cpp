@@ -1,5 +1,7 @@
 #include "qc_plots.hpp"
 
+#include "background_pool.hpp"
+
 #include "vector_state.hpp"
 
 #include <algorithm>
@@ -139,6 +141,7 @@ void QcDistributionPlot::recompute() {
         if (generation == binning_generation_) apply(watcher->result());
     });
     watcher->setFuture(QtConcurrent::run(
+        background_pool(),
         [values = values_, groups = groups_, n_groups, edges = std::move(edges)]() mutable {
             return bin(values, groups, n_groups, std::move(edges));
         }));
@@ -511,7 +514,8 @@ void QcScatterPlot::requestRaster(const QSize& size) {
     });
     // The job holds the cloud (shared, immutable) and copies of the axes: the plot may change
     // or go away meanwhile.
-    watcher->setFuture(QtConcurrent::run([job = rasterJob(size)] { return rasterize(job); }));
+    watcher->setFuture(
+        QtConcurrent::run(background_pool(), [job = rasterJob(size)] { return rasterize(job); }));
 }
 
 QImage QcScatterPlot::rasterize(const RasterJob& job) {

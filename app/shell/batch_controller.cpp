@@ -9,6 +9,7 @@
 #include <QSettings>
 #include <QtConcurrent/QtConcurrentRun>
 
+#include "background_pool.hpp"
 #include "batch_panel.hpp"
 #include "embedding_controller.hpp"
 #include "obs_access.hpp"
@@ -142,20 +143,21 @@ void BatchController::run(const BatchRequest& request) {
         mailbox->post(fraction, text.rfind("batch", 0) == 0 ? text : "Batch: " + text);
     };
     std::shared_ptr<const Cohort> cohort = cohort_;
-    watcher_.setFuture(QtConcurrent::run([cohort, request, control]() -> BatchJobResult {
-        BatchJobResult result;
-        result.cohort = cohort;
-        try {
-            result.computed = compute(*cohort, request, control);
-        } catch (const Cancelled&) {
-            result.cancelled = true;
-        } catch (const std::exception& e) {
-            result.error = QString::fromStdString(e.what());
-        } catch (...) {
-            result.error = QStringLiteral("unknown error");
-        }
-        return result;
-    }));
+    watcher_.setFuture(QtConcurrent::run(
+        widgets::background_pool(), [cohort, request, control]() -> BatchJobResult {
+            BatchJobResult result;
+            result.cohort = cohort;
+            try {
+                result.computed = compute(*cohort, request, control);
+            } catch (const Cancelled&) {
+                result.cancelled = true;
+            } catch (const std::exception& e) {
+                result.error = QString::fromStdString(e.what());
+            } catch (...) {
+                result.error = QStringLiteral("unknown error");
+            }
+            return result;
+        }));
 }
 
 BatchComputation BatchController::compute(const Cohort& cohort, const BatchRequest& request,

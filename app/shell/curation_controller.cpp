@@ -12,6 +12,7 @@
 #include <QUndoCommand>
 #include <QtConcurrent/QtConcurrentRun>
 
+#include "background_pool.hpp"
 #include "embedding_controller.hpp"
 #include "error_reporter.hpp"
 #include "qc_panel.hpp"
@@ -446,17 +447,18 @@ void CurationController::startCount() {
     counting_ = true;
     count_cancel_ = std::make_shared<CancelToken>();
     watcher_.setFuture(
-        QtConcurrent::run([cohort = cohort_, recipe = recipe_, key = batch_key_.toStdString(),
+        QtConcurrent::run(widgets::background_pool(),
+                          [cohort = cohort_, recipe = recipe_, key = batch_key_.toStdString(),
                            cancel = count_cancel_, revision = revision_]() {
-            RecipeCountJob job;
-            job.revision = revision;
-            try {
-                job.counts = countRecipe(cohort, recipe, key, cancel.get());
-            } catch (const Cancelled&) {
-                job.cancelled = true;
-            }
-            return job;
-        }));
+                              RecipeCountJob job;
+                              job.revision = revision;
+                              try {
+                                  job.counts = countRecipe(cohort, recipe, key, cancel.get());
+                              } catch (const Cancelled&) {
+                                  job.cancelled = true;
+                              }
+                              return job;
+                          }));
 }
 
 void CurationController::countFinished() {

@@ -9,6 +9,7 @@
 #include <QFileInfo>
 #include <QtConcurrent/QtConcurrentRun>
 
+#include "background_pool.hpp"
 #include "progress_mailbox.hpp"
 #include "transcura/errors.hpp"
 #include "transcura/io.hpp"
@@ -163,7 +164,7 @@ void PipelineController::start(const Request& request) {
         result.seconds = timer.nsecsElapsed() / 1e9;
         return result;
     };
-    watcher_.setFuture(QtConcurrent::run(job));
+    watcher_.setFuture(QtConcurrent::run(widgets::background_pool(), job));
 }
 
 void PipelineController::deliverLayout() {

@@ -42,7 +42,8 @@ struct KnnOptions {
     /// Exact search up to this many cells, HNSW above (0 or negative = always HNSW). Measured
     /// on a 2-core AVX-512 machine, 50 PCs of a simulated cohort, k = 15, CPU seconds: at 19k
     /// cells exact 0.55 s, HNSW 1.8 s (recall 0.986); at 95k cells exact 11 s (7.5 s since the
-    /// three partial-distance tests and the nearest-chunks-first order), HNSW 17 s with recall
+    /// three partial-distance tests and the nearest-chunks-first order; blocks of up to 512
+    /// queries then took a third off again: 15.3 -> 9 s on a loaded machine), HNSW 17 s with recall
     /// 0.93 at ef_search 60, 20 s with recall 0.97 at ef_search 120 (PCs of single-cell data
     /// have a high intrinsic dimension, which graph search finds hard). Exact grows as n^2, so
     /// HNSW only pays off beyond ~150k cells.

@@ -465,6 +465,8 @@ void EmbeddingView::setPlaceholderText(const QString& text) {
 // ---------------------------------------------------------------------------------- camera
 
 void EmbeddingView::resetView() {
+    const CameraState before = scene_.camera();
+    const bool lists_valid = camera_fitted_ && !geometry_dirty_ && !interactive_;
     // In 2D the points are fitted beside the legend or colour bar rather than under it (at
     // most 40% of the width is given up for it).
     fitted_reserved_ = rightOverlayWidth();
@@ -475,7 +477,54 @@ void EmbeddingView::resetView() {
     if (reserved > 0) scene_.pan(QPointF(-reserved / 2.0, 0.0), QSizeF(size()));
     camera_fitted_ = true;
     auto_fitted_ = true;
+    if (lists_valid && panKeepsDrawLists(before)) {
+        update();
+        emit cameraChanged();
+        return;
+    }
     cameraMoved(false);
+}
+
+bool EmbeddingView::panKeepsDrawLists(const CameraState& before) {
+    // A recolour that swaps legend and colour bar refits the camera to the other strip: when
+    // the fit is limited by the height, that is a sideways pan only. Rounded to whole tiles
+    // (at most half a point off the exact fit), with every point on screen before and after,
+    // the decimation would pick the same points (its grids move by whole cells), and the
+    // points are uploaded in data coordinates: nothing to rebuild (1M points: ~20 ms less).
+    if (dims_ != 2 || n_ <= decimate_above_ || point_budget_ > 0 || !dense_tiling_ ||
+        point_size_ < 2 || std::floor(point_size_) != point_size_ || devicePixelRatioF() != 1.0)
+        return false;
+    CameraState after = scene_.camera();
+    const std::array<double, 3> up{0, 1, 0};
+    auto offset = [](const CameraState& c, int k) {
+        return c.position[size_t(k)] - c.focal[size_t(k)];
+    };
+    if (after.parallel_scale != before.parallel_scale || after.view_up != up ||
+        before.view_up != up || offset(after, 0) != 0 || offset(after, 1) != 0 ||
+        offset(before, 0) != 0 || offset(before, 1) != 0 || height() <= 0)
+        return false;
+    const double tile = point_size_;
+    const double units_per_pixel = 2.0 * after.parallel_scale / height();
+    for (int k = 0; k < 2; ++k) {
+        const double shift = (after.focal[size_t(k)] - before.focal[size_t(k)]) / units_per_pixel;
+        after.focal[size_t(k)] =
+            before.focal[size_t(k)] + std::round(shift / tile) * tile * units_per_pixel;
+        after.position[size_t(k)] = after.focal[size_t(k)];
+    }
+    scene_.setCamera(after);
+    const std::array<double, 6> b = bounds();
+    const CameraState* views[] = {&before, &after};
+    for (const CameraState* c : views) {
+        const double left = width() / 2.0 + (b[0] - c->focal[0]) / units_per_pixel;
+        const double right = width() / 2.0 + (b[1] - c->focal[0]) / units_per_pixel;
+        const double top = height() / 2.0 - (b[3] - c->focal[1]) / units_per_pixel;
+        const double bottom = height() / 2.0 - (b[2] - c->focal[1]) / units_per_pixel;
+        if (!(left >= tile && top >= tile && right <= width() - tile && bottom <= height() - tile))
+            return false;
+    }
+    // The highlight layer's tiles are a pixel larger: it is decimated again.
+    if (!selection_.empty()) markSelectionDirty();
+    return true;
 }
 
 int EmbeddingView::rightOverlayWidth() const {

@@ -151,6 +151,9 @@ private:
     void markSelectionDirty();
     void markColorsDirty();
     void cameraMoved(bool interactive);
+    /// After resetView() moved the camera from `before`: whether the draw lists still hold
+    /// (a 2D pan, then rounded to whole tiles); false: they are to be rebuilt.
+    bool panKeepsDrawLists(const CameraState& before);
     void prepareDrawLists();
     void applyVisibility();
     void layoutOverlays();

@@ -35,7 +35,9 @@ public:
     /// Rows per chunk (0: all at once); cohorts up to this many rows are shown at once.
     void setFillChunkRows(int rows) { chunk_rows_ = rows; }
     int fillChunkRows() const { return chunk_rows_; }
-    static constexpr int kFillChunkRows = 100000;
+    /// Each chunk also repaints the table (its scroll bar and row header change): a few large
+    /// chunks, not many small ones.
+    static constexpr int kFillChunkRows = 250000;
     /// Cells (obs rows) to highlight as selected (sorted indices).
     void setHighlighted(const std::vector<int64_t>& cells);
     bool isCellHighlighted(int64_t cell) const;

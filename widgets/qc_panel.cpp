@@ -371,10 +371,12 @@ void QcPanel::updateCounts() {
         counts_ = count_removed(rules, groups_, n_groups);
     }
     metric_counts_ = ThresholdCounts{};
-    std::vector<double> shown = metricValues(metric());
-    if (!shown.empty() && thresholds_.count(metric())) {
+    if (thresholds_.count(metric())) {  // (the column's copy only then: 8 MB at 1M cells)
+        const std::vector<double> shown = metricValues(metric());
         const Threshold& t = thresholds_.at(metric());
-        metric_counts_ = count_removed({ThresholdRule{shown, t.lower, t.upper}}, groups_, n_groups);
+        if (!shown.empty())
+            metric_counts_ =
+                count_removed({ThresholdRule{shown, t.lower, t.upper}}, groups_, n_groups);
     }
     summary_->setText(summaryText());
 }

@@ -259,9 +259,9 @@ private slots:
     }
 
     void everyVectorKernelGivesTheSameBits() {
-        // The epoch runs SSE2, AVX2 or AVX-512 code, whichever the CPU has: the same arithmetic
-        // lane by lane, so the layout must not depend on the machine. TRANSCURA_UMAP_KERNEL
-        // narrows the choice (a kernel the CPU lacks falls back to the widest it has).
+        // The epoch runs SSE2, AVX2 (the default) or AVX-512 code, as the CPU allows: the same
+        // arithmetic lane by lane, so the layout must not depend on the machine.
+        // TRANSCURA_UMAP_KERNEL picks one (a kernel the CPU lacks falls back to the widest it has).
         for (int dim : {2, 3}) {
             UmapOptions o = options(2, 11);
             o.n_components = dim;

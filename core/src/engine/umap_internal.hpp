@@ -28,9 +28,9 @@ std::vector<int32_t> graph_components(const CsrMatrix& graph, int& n_components)
 enum class EpochKernel { sse2 = 0, avx2 = 1, avx512 = 2 };
 /// The widest kernel this CPU runs.
 EpochKernel best_epoch_kernel();
-/// best_epoch_kernel(), or a narrower one named by the environment variable
-/// TRANSCURA_UMAP_KERNEL (sse2, avx2, avx512: for tests and benchmarks; never wider than the
-/// CPU runs).
+/// AVX2 when the CPU has it (faster than AVX-512 here), or the kernel named by the environment
+/// variable TRANSCURA_UMAP_KERNEL (sse2, avx2, avx512: for tests and benchmarks); never wider
+/// than best_epoch_kernel().
 EpochKernel chosen_epoch_kernel();
 
 /// The SGD schedule of umap-learn's optimize_layout_euclidean, edges grouped by head vertex.

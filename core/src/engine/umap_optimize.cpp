@@ -35,7 +35,8 @@
 // latency each), which left the arithmetic units idle half the time; pass 1 now advances the
 // chains of a whole chunk of vertices together, one vectorised step at a time (pass1_chunk),
 // and tests the schedule through a compact int32 copy: 19-20 -> 14.5 s, same bits. The same
-// code compiled for AVX2 / AVX-512 and chosen at run time (same bits again, no FMA): 12 s.
+// code compiled for AVX2 (the default) / AVX-512, chosen at run time (same bits again, no FMA):
+// 12 s.
 //
 // Arithmetic is single precision, as umap-learn's (float32 layout, numba fastmath), with x^b
 // from short polynomials instead of libm's pow, which took 60% of the time.
@@ -470,10 +471,11 @@ EpochKernel best_epoch_kernel() {
 
 EpochKernel chosen_epoch_kernel() {
     const EpochKernel best = best_epoch_kernel();
+    // AVX2 by default: AVX-512 measured 1-9% slower at 100k cells (alternating runs, loaded
+    // machine).
+    EpochKernel wanted = EpochKernel::avx2;
     const char* forced = std::getenv("TRANSCURA_UMAP_KERNEL");
-    if (!forced) return best;
-    const std::string name = forced;
-    EpochKernel wanted = best;
+    const std::string name = forced ? forced : "";
     if (name == "sse2") wanted = EpochKernel::sse2;
     if (name == "avx2") wanted = EpochKernel::avx2;
     if (name == "avx512") wanted = EpochKernel::avx512;

@@ -7,6 +7,7 @@
 #include <QSettings>
 #include <QtConcurrent/QtConcurrentRun>
 
+#include "background_pool.hpp"
 #include "embedding_toolbar.hpp"
 #include "embedding_view.hpp"
 #include "obs_access.hpp"
@@ -434,7 +435,8 @@ bool EmbeddingController::colorByGene(const QString& gene) {
     // index) are immutable and kept alive by the copies of the pointers.
     gene_pending_ = true;
     gene_values_.clear();
-    gene_watcher_.setFuture(QtConcurrent::run([cohort = cohort_, gene, index, matrix] {
+    gene_watcher_.setFuture(QtConcurrent::run(widgets::background_pool(), [cohort = cohort_, gene,
+                                                                         index, matrix] {
         GeneColumn column;
         column.cohort = cohort.get();
         column.gene = gene;
@@ -456,7 +458,10 @@ void EmbeddingController::startGeneIndex() {
     if (stored <= background_gene_above_ || stored > kMaxIndexedValues) return;
     auto cancel = std::make_shared<CancelToken>();
     index_cancel_ = cancel;
-    index_watcher_.setFuture(QtConcurrent::run([cohort = cohort_, matrix, cancel] {
+    // Transcura's own pool (background_pool.hpp): a build of a second or so must not hold one
+    // of the global pool's threads that Qt's raster paint waits for.
+    index_watcher_.setFuture(QtConcurrent::run(widgets::background_pool(), [cohort = cohort_,
+                                                                           matrix, cancel] {
         GeneIndexBuild built;
         built.cohort = cohort.get();
         built.matrix = matrix;

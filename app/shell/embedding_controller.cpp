@@ -28,8 +28,9 @@ int64_t find_gene(const std::vector<std::string>& names, const QString& gene) {
     return -1;
 }
 
-/// Column `gene` of a matrix as floats. CSR rows are searched by bisection when their indices
-/// are sorted (checked on a sample of rows), else scanned.
+/// Column `gene` of a matrix as floats. CSR rows are searched by bisection when every row's
+/// indices are sorted, else scanned. (Checking a sample of rows, as before, bisected unsorted
+/// rows of a matrix whose sampled rows happened to be sorted and read wrong values.)
 std::vector<float> matrix_column(const Matrix& m, int64_t gene) {
     const int64_t n = m.n_rows();
     std::vector<float> out(static_cast<size_t>(n), 0.0f);
@@ -39,10 +40,12 @@ std::vector<float> matrix_column(const Matrix& m, int64_t gene) {
         return out;
     }
     const CsrMatrix& s = m.sparse();
-    bool sorted = true;
-    for (int64_t r = 0; r < n && sorted; r += std::max<int64_t>(1, n / 100))
-        sorted =
-            std::is_sorted(s.indices.begin() + s.indptr[r], s.indices.begin() + s.indptr[r + 1]);
+    int unsorted_rows = 0;
+#pragma omp parallel for schedule(static) reduction(+ : unsorted_rows) if (n > 20000)
+    for (int64_t r = 0; r < n; ++r)
+        unsorted_rows +=
+            !std::is_sorted(s.indices.begin() + s.indptr[r], s.indices.begin() + s.indptr[r + 1]);
+    const bool sorted = unsorted_rows == 0;
     const int32_t g = static_cast<int32_t>(gene);
 #pragma omp parallel for schedule(static) if (n > 20000)
     for (int64_t r = 0; r < n; ++r) {
@@ -419,9 +422,8 @@ bool EmbeddingController::colorByGene(const QString& gene) {
     std::shared_ptr<const GeneIndex> index = matrix == indexed_matrix_ ? gene_index_ : nullptr;
     const bool from_raw = cohort_->raw && matrix == &cohort_->raw->X;
     const bool indexed_quick =
-        index &&
-        index->stored(find_gene(from_raw ? cohort_->raw->var_names : cohort_->var_names, gene)) <=
-            kIndexedOnGuiThread;
+        index && index->stored(find_gene(from_raw ? cohort_->raw->var_names : cohort_->var_names,
+                                         gene)) <= kIndexedOnGuiThread;
     if (stored <= background_gene_above_ || indexed_quick) {
         GeneColumn column;
         column.cohort = cohort_.get();
@@ -435,14 +437,14 @@ bool EmbeddingController::colorByGene(const QString& gene) {
     // index) are immutable and kept alive by the copies of the pointers.
     gene_pending_ = true;
     gene_values_.clear();
-    gene_watcher_.setFuture(QtConcurrent::run(widgets::background_pool(), [cohort = cohort_, gene,
-                                                                         index, matrix] {
-        GeneColumn column;
-        column.cohort = cohort.get();
-        column.gene = gene;
-        column.values = geneValues(*cohort, gene, &column.description, index.get(), matrix);
-        return column;
-    }));
+    gene_watcher_.setFuture(
+        QtConcurrent::run(widgets::background_pool(), [cohort = cohort_, gene, index, matrix] {
+            GeneColumn column;
+            column.cohort = cohort.get();
+            column.gene = gene;
+            column.values = geneValues(*cohort, gene, &column.description, index.get(), matrix);
+            return column;
+        }));
     return true;
 }
 
@@ -460,25 +462,25 @@ void EmbeddingController::startGeneIndex() {
     index_cancel_ = cancel;
     // Transcura's own pool (background_pool.hpp): a build of a second or so must not hold one
     // of the global pool's threads that Qt's raster paint waits for.
-    index_watcher_.setFuture(QtConcurrent::run(widgets::background_pool(), [cohort = cohort_,
-                                                                           matrix, cancel] {
-        GeneIndexBuild built;
-        built.cohort = cohort.get();
-        built.matrix = matrix;
-        QElapsedTimer clock;
-        clock.start();
-        GeneIndexOptions options;
-        options.control.cancel = cancel.get();
-        try {
-            built.index = std::make_shared<const GeneIndex>(
-                GeneIndex::build(matrix->sparse(), options));
-        } catch (const Error&) {
-            // Cancelled (a newer cohort) or a matrix the index refuses: genes are then read by
-            // the scan, which is always right.
-        }
-        built.ms = clock.nsecsElapsed() / 1e6;
-        return built;
-    }));
+    index_watcher_.setFuture(
+        QtConcurrent::run(widgets::background_pool(), [cohort = cohort_, matrix, cancel] {
+            GeneIndexBuild built;
+            built.cohort = cohort.get();
+            built.matrix = matrix;
+            QElapsedTimer clock;
+            clock.start();
+            GeneIndexOptions options;
+            options.control.cancel = cancel.get();
+            try {
+                built.index =
+                    std::make_shared<const GeneIndex>(GeneIndex::build(matrix->sparse(), options));
+            } catch (const Error&) {
+                // Cancelled (a newer cohort) or a matrix the index refuses: genes are then read by
+                // the scan, which is always right.
+            }
+            built.ms = clock.nsecsElapsed() / 1e6;
+            return built;
+        }));
 }
 
 void EmbeddingController::showGeneColors(GeneColumn column) {
@@ -513,8 +515,8 @@ void EmbeddingController::showLiveLayout(std::shared_ptr<const DenseD> layout, i
     const double frame_ms =
         live_frame_ms_ > 0 && live_frame_ms_ < 2000 ? live_frame_ms_ : view_->lastRenderMs();
     if (live_budgeting_ && continuing && live_clock_.isValid() && epoch < n_epochs) {
-        const double wait = std::max(kLiveMinIntervalMs, 4 * frame_ms) -
-                            static_cast<double>(live_clock_.elapsed());
+        const double wait =
+            std::max(kLiveMinIntervalMs, 4 * frame_ms) - static_cast<double>(live_clock_.elapsed());
         if (wait > 0) {
             // Too soon: shown when the interval is over (or replaced by a later epoch).
             pending_live_ = LiveFrame{std::move(layout), epoch, n_epochs};

@@ -22,6 +22,9 @@ void EmbeddingView::setMode(Mode mode) {
 }
 
 void EmbeddingView::setSelection(std::vector<int64_t> sorted_indices) {
+    // Indices of another cohort (a selection made in a dock the staged hand-off has not reached
+    // yet) would index past the points: only this layout's points are kept.
+    std::erase_if(sorted_indices, [this](int64_t i) { return i < 0 || i >= n_; });
     if (sorted_indices == selection_) return;
     selection_ = std::move(sorted_indices);
     scene_.setBaseDimmed(!selection_.empty(), dimmedColor());

@@ -1,5 +1,7 @@
 #include "selection_sync.hpp"
 
+#include <algorithm>
+
 #include <QSignalBlocker>
 
 #include "cohort_table.hpp"
@@ -58,6 +60,12 @@ QString SelectionSync::summary() const {
     const Column* column = cohort_->obs.find(batch_key_.toStdString());
     auto categories = column ? widgets::as_categories(*column, 200) : std::nullopt;
     if (!categories) return text;
+    // A selection from a dock still showing the previous cohort (during a staged hand-off) may
+    // hold cells this one does not have: no per-batch counts for it rather than an exception.
+    const auto outside = [&](int64_t cell) {
+        return cell < 0 || static_cast<size_t>(cell) >= categories->codes.size();
+    };
+    if (std::any_of(selection_.begin(), selection_.end(), outside)) return text;
     const std::vector<int64_t> counts =
         count_per_group(selection_, categories->codes, static_cast<int>(categories->names.size()));
     QStringList parts;

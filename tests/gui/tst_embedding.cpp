@@ -105,6 +105,17 @@ private slots:
         QCOMPARE(empty, QColor(Qt::white));
     }
 
+    void aSelectionOfAnotherCohortKeepsOnlyThisOnesPoints() {
+        // A dock still on the previous, larger cohort may pass indices past these points.
+        view_->setPoints(std::vector<float>{0, 0, 10, 0, 0, 10, 10, 10, 5, 5}, 2);
+        view_->setUniformColor(QColor(220, 0, 0));
+        view_->resetView();
+        view_->setSelection({-1, 1, 4, 5, 900000});
+        QCOMPARE(view_->selection(), (std::vector<int64_t>{1, 4}));
+        QImage image = view_->grabFramebuffer();  // draws the selected layer
+        QVERIFY(!image.isNull());
+    }
+
     void survivesMovingToAnotherWindow() {
         // Reparenting to another top level replaces the GL context (as undocking would).
         view_->setPoints(std::vector<float>{0, 0, 1, 1}, 2);

@@ -7,19 +7,20 @@
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QElapsedTimer>
 #include <QHBoxLayout>
 #include <QHeaderView>
-#include <QElapsedTimer>
 #include <QItemSelectionModel>
-#include <QLoggingCategory>
 #include <QLabel>
 #include <QLineEdit>
+#include <QLoggingCategory>
 #include <QRegularExpression>
 #include <QScopeGuard>
 #include <QSignalBlocker>
 #include <QTableView>
-#include <QTimer>
 #include <QVBoxLayout>
+
+#include "later_turn.hpp"
 
 namespace transcura::widgets {
 
@@ -46,8 +47,7 @@ void ObsTableModel::setCohort(std::shared_ptr<const Cohort> cohort) {
     rank_.clear();
     endResetModel();
     if (rows_ < n) {
-        // A short timer, not a zero one, so that input and painting come in between.
-        QTimer::singleShot(5, this, [this, generation] {
+        in_a_later_turn(this, [this, generation] {
             if (generation == fill_generation_) fillNextChunk();
         });
     }
@@ -70,7 +70,7 @@ void ObsTableModel::fillNextChunk() {
     emit rowsFilled(rows_);
     if (rows_ < n) {
         const int generation = fill_generation_;
-        QTimer::singleShot(5, this, [this, generation] {
+        in_a_later_turn(this, [this, generation] {
             if (generation == fill_generation_) fillNextChunk();
         });
     } else {

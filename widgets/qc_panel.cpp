@@ -1,7 +1,5 @@
 #include "qc_panel.hpp"
 
-#include <QTimer>
-
 #include <cmath>
 
 #include <QElapsedTimer>
@@ -14,6 +12,7 @@
 #include <QtConcurrent/QtConcurrentRun>
 
 #include "background_pool.hpp"
+#include "later_turn.hpp"
 #include "obs_access.hpp"
 
 namespace transcura::widgets {
@@ -155,11 +154,8 @@ void QcPanel::setCohort(std::shared_ptr<const Cohort> cohort, const QString& bat
 }
 
 void QcPanel::scheduleNextStep() {
-    // A short timer, not a zero one: Qt runs the posted events of a turn (the hand-off's
-    // other work, the paint) without servicing timers or input in between, so only a timer
-    // lets the event loop come back first (measured: one 480 ms stall at 1M cells becomes two).
     const int generation = rebuild_generation_;
-    QTimer::singleShot(5, this, [this, generation] {
+    in_a_later_turn(this, [this, generation] {
         if (generation != rebuild_generation_ || pending_steps_ == 0) return;
         runNextStep();
         if (pending_steps_ != 0) scheduleNextStep();
@@ -325,8 +321,8 @@ void QcPanel::rebuildScatter(bool background) {
 }
 
 void QcPanel::showScatter(ScatterColumns columns, const QString& mito_name) {
-    scatter_->setData(scatter_x_, std::move(columns.x), scatter_y_, std::move(columns.y),
-                      mito_name, std::move(columns.mito));
+    scatter_->setData(scatter_x_, std::move(columns.x), scatter_y_, std::move(columns.y), mito_name,
+                      std::move(columns.mito));
     for (int axis = 0; axis < 2; ++axis) {
         const QString& m = axis == 0 ? scatter_x_ : scatter_y_;
         Threshold t = thresholds_.count(m) ? thresholds_.at(m) : Threshold{};

@@ -3,16 +3,15 @@
 #include <QApplication>
 #include <QCloseEvent>
 #include <QDockWidget>
-#include <QFileInfo>
 #include <QElapsedTimer>
+#include <QFileInfo>
 #include <QLabel>
 #include <QLoggingCategory>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QScopeGuard>
 #include <QSettings>
 #include <QStatusBar>
-#include <QScopeGuard>
-#include <QTimer>
 #include <QToolBar>
 
 #include "batch_controller.hpp"
@@ -26,6 +25,7 @@
 #include "error_reporter.hpp"
 #include "export_action.hpp"
 #include "export_plot_action.hpp"
+#include "later_turn.hpp"
 #include "open_action.hpp"
 #include "pipeline_controller.hpp"
 #include "qc_panel.hpp"
@@ -241,12 +241,8 @@ void MainWindow::continueHandOff(int generation, int stage) {
         finishHandOff(generation);
         return;
     }
-    // A short timer between stages, not a zero one: Qt runs the events posted in a turn (a
-    // zero timer's call among them) together with the paint of what the last stage changed,
-    // without coming back to timers and input in between.
-    constexpr int kStageGapMs = 5;
-    QTimer::singleShot(kStageGapMs, this,
-                       [this, generation, stage] { continueHandOff(generation, stage + 1); });
+    widgets::in_a_later_turn(this,
+                             [this, generation, stage] { continueHandOff(generation, stage + 1); });
 }
 
 bool MainWindow::handOffStage(int stage) {
@@ -266,9 +262,9 @@ bool MainWindow::handOffStage(int stage) {
             return true;
         case 2:
             // The QC panel's plots and counts follow in a later turn of their own.
-            qc_->setCohort(cohort,
-                           cohort ? QString::fromStdString(controller_->parameters().batch_key)
-                                  : QString());
+            qc_->setCohort(cohort, cohort
+                                       ? QString::fromStdString(controller_->parameters().batch_key)
+                                       : QString());
             selection_->setCohort(cohort, qc_->batchKey());
             return true;
         case 3:

@@ -10,7 +10,9 @@
 namespace transcura::widgets {
 
 /// Even-odd (crossing number) rule, as matplotlib's Path.contains_points; points exactly on an
-/// edge may fall either way. `stride` floats per point, x then y first. `mask` (may be null)
+/// edge may fall either way. Every point against every edge: the plain reference that the
+/// view's lasso (points_in_lasso, lasso_selection.hpp: the same points, far fewer tests) is
+/// checked against. `stride` floats per point, x then y first. `mask` (may be null)
 /// excludes points whose flag is 0. NaN coordinates are never inside.
 std::vector<int64_t> points_in_polygon(const float* xy, int64_t n, int stride,
                                        const QPolygonF& polygon, const uint8_t* mask = nullptr);

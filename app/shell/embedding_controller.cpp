@@ -367,27 +367,25 @@ std::vector<float> EmbeddingController::geneValues(const Cohort& cohort, const Q
     if (g < 0 || !cohort.X) return {};
     if (description)
         *description = QString::fromStdString(cohort.var_names[static_cast<size_t>(g)]);
-    auto is_count = [](float v) { return v >= 0 && v == std::floor(v); };
+    // Counts are shown log-transformed, as scanpy does.
+    auto log1p_if_counts = [description](std::vector<float>& values) {
+        auto is_count = [](float v) { return v >= 0 && v == std::floor(v); };
+        if (!std::all_of(values.begin(), values.end(), is_count)) return;
+        for (float& v : values) v = std::log1p(v);
+        if (description) *description += tr(" (log1p counts)");
+    };
     if (usable_index(*cohort.X)) {
         // Only the stored values: the zeros elsewhere are counts, and log1p(0) = 0.
         std::vector<int64_t> rows;
         std::vector<float> stored;
         index->entries(cohort.X->sparse(), g, rows, stored);
-        const bool counts = std::all_of(stored.begin(), stored.end(), is_count);
-        if (counts) {
-            for (float& v : stored) v = std::log1p(v);
-            if (description) *description += tr(" (log1p counts)");
-        }
+        log1p_if_counts(stored);
         std::vector<float> values(static_cast<size_t>(cohort.n_obs()), 0.0f);
         for (size_t k = 0; k < rows.size(); ++k) values[static_cast<size_t>(rows[k])] = stored[k];
         return values;
     }
     std::vector<float> values = matrix_column(*cohort.X, g);
-    const bool counts = std::all_of(values.begin(), values.end(), is_count);
-    if (counts) {
-        for (float& v : values) v = std::log1p(v);
-        if (description) *description += tr(" (log1p counts)");
-    }
+    log1p_if_counts(values);
     return values;
 }
 

@@ -134,6 +134,14 @@ void EmbeddingView::setPoints(const DenseD& m, int x_col, int y_col, int z_col) 
     attachPoints();
 }
 
+void EmbeddingView::setPreparedPoints(std::vector<float> xyz, int dims) {
+    dims_ = dims == 3 ? 3 : 2;
+    n_ = static_cast<int64_t>(xyz.size()) / 3;
+    xyz_ = std::move(xyz);
+    xyz_.resize(static_cast<size_t>(3 * n_));
+    attachPoints();
+}
+
 void EmbeddingView::attachPoints() {
     bounds_.reset();
     rgba_.assign(static_cast<size_t>(4 * n_), 0);

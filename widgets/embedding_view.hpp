@@ -46,6 +46,9 @@ public:
     void setPoints(const std::vector<float>& coords, int dims);
     /// Columns of an obsm matrix (z_col < 0: 2D).
     void setPoints(const DenseD& matrix, int x_col = 0, int y_col = 1, int z_col = -1);
+    /// Points already laid out as x, y, z floats (z = 0 in 2D), moved in: no conversion on
+    /// the GUI thread (prepared on a worker for large cohorts). Same resets as setPoints.
+    void setPreparedPoints(std::vector<float> xyz, int dims);
     /// Same number of points, moved in place (live UMAP); keeps colours, selection, camera.
     void updatePositions(const float* coords, int64_t n, int dims, bool refit = false);
     void updatePositions(const DenseD& matrix, bool refit = false);

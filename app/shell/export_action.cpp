@@ -6,6 +6,7 @@
 #include <QFileInfo>
 #include <QtConcurrent/QtConcurrentRun>
 
+#include "background_pool.hpp"
 #include "curation_controller.hpp"
 #include "error_reporter.hpp"
 #include "pipeline_controller.hpp"
@@ -127,23 +128,26 @@ void ExportAction::startPlan() {
     input_path_ = curation_->path();
     input_cohort_ = cohort.get();
     planning_ = true;
-    plan_watcher_.setFuture(QtConcurrent::run([cohort, recipe = curation_->recipe(), options,
-                                               input = input_, path = input_path_.toStdString(),
-                                               cancel = plan_cancel_, revision = revision_]() {
-        ExportJobResult job;
-        job.revision = revision;
-        try {
-            job.input = input ? input
-                              : std::make_shared<const InputDescription>(
-                                    describe_input(path, *cohort, options.control));
-            job.preview = previewOf(planExport(cohort, recipe, options, *job.input));
-        } catch (const Cancelled&) {
-            job.cancelled = true;
-        } catch (const std::exception& error) {
-            job.preview.error = QString::fromUtf8(error.what());
-        }
-        return job;
-    }));
+    // Transcura's own pool, not Qt's global one (background_pool.hpp: Qt's raster paint waits
+    // for tasks on the global pool, so a plan or an export holding its threads stalls paints).
+    plan_watcher_.setFuture(QtConcurrent::run(
+        widgets::background_pool(),
+        [cohort, recipe = curation_->recipe(), options, input = input_,
+         path = input_path_.toStdString(), cancel = plan_cancel_, revision = revision_]() {
+            ExportJobResult job;
+            job.revision = revision;
+            try {
+                job.input = input ? input
+                                  : std::make_shared<const InputDescription>(
+                                        describe_input(path, *cohort, options.control));
+                job.preview = previewOf(planExport(cohort, recipe, options, *job.input));
+            } catch (const Cancelled&) {
+                job.cancelled = true;
+            } catch (const std::exception& error) {
+                job.preview.error = QString::fromUtf8(error.what());
+            }
+            return job;
+        }));
 }
 
 void ExportAction::planFinished() {
@@ -190,9 +194,9 @@ void ExportAction::startExport() {
     const std::shared_ptr<const InputDescription> input =
         input_path_ == curation_->path() && input_cohort_ == cohort.get() ? input_ : nullptr;
     // The channel outlives the job: the lambda holds it.
-    export_watcher_.setFuture(
-        QtConcurrent::run([cohort, recipe = curation_->recipe(), options, input, channel = channel_,
-                           path = curation_->path().toStdString()]() {
+    export_watcher_.setFuture(QtConcurrent::run(
+        widgets::background_pool(), [cohort, recipe = curation_->recipe(), options, input,
+                                     channel = channel_, path = curation_->path().toStdString()]() {
             ExportJobResult job;
             try {
                 job.input = input ? input

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include <QLineEdit>
 #include <QSettings>
@@ -117,6 +118,13 @@ EmbeddingController::EmbeddingController(EmbeddingView* view, widgets::Embedding
         indexed_matrix_ = built.matrix;
         gene_index_ms_ = built.ms;
     });
+    connect(&points_watcher_, &QFutureWatcher<PreparedPoints>::finished, this, [this] {
+        // Overtaken (a newer cohort, embedding or live layout): dropped with its future.
+        if (!points_pending_ || watched_points_generation_ != points_generation_) return;
+        QFuture<PreparedPoints> future = points_watcher_.future();
+        if (!future.isFinished() || future.resultCount() == 0) return;
+        showPreparedPoints(future.takeResult());  // moved: no copy of 12 MB at 1M cells
+    });
     view_->setTooltipProvider([this](int64_t cell) { return tooltip(cell); });
 }
 
@@ -160,11 +168,15 @@ void EmbeddingController::setCohort(std::shared_ptr<const Cohort> cohort) {
     const bool same_cohort = cohort && cohort.get() == cohort_.get();
     cohort_ = std::move(cohort);
     if (!same_cohort) {
-        gene_index_.reset();
+        // The replaced index (~57 MB at 1M cells) is freed on a worker, once the watcher's
+        // future, which holds a copy of it, is gone too.
+        std::shared_ptr<const GeneIndex> replaced = std::move(gene_index_);
         indexed_matrix_ = nullptr;
         if (index_cancel_) index_cancel_->cancel();
         index_cancel_.reset();
+        index_watcher_.setFuture(QFuture<GeneIndexBuild>());
         startGeneIndex();
+        widgets::release_in_background(std::move(replaced));
     }
     live_ = false;
     live_clock_.invalidate();
@@ -178,7 +190,9 @@ void EmbeddingController::setCohort(std::shared_ptr<const Cohort> cohort) {
     custom_.reset();
     extra_embeddings_.clear();
     if (!cohort_) {
+        const bool was_pending = overtakePreparedPoints();
         view_->clearPoints();
+        if (was_pending) emit pointsShown();
         return;
     }
     const QStringList keys = embeddingKeys(*cohort_);
@@ -192,10 +206,16 @@ void EmbeddingController::setCohort(std::shared_ptr<const Cohort> cohort) {
     column_ = column;
     toolbar_->setColumns(columns, column_);
     if (keys.isEmpty()) {
+        const bool was_pending = overtakePreparedPoints();
         view_->clearPoints();
         view_->setPlaceholderText(
             tr("This cohort has no embedding yet.\nRun the pipeline "
                "(Analysis \u25b8 Run Pipeline) to compute PCA and UMAP."));
+        if (was_pending) emit pointsShown();
+        return;
+    }
+    if (cohort_->n_obs() > background_points_above_) {
+        preparePoints(keys.first());
         return;
     }
     showEmbedding(keys.first());
@@ -240,29 +260,6 @@ void EmbeddingController::removeEmbedding(const QString& key) {
     }
 }
 
-bool EmbeddingController::showEmbedding(const QString& key, int x, int y, int z) {
-    const DenseD* matrix = findEmbedding(key);
-    if (!matrix) return false;
-    const int columns = static_cast<int>(matrix->n_cols);
-    if (x < 0 || x >= columns || y < 0 || y >= columns || z >= columns) return false;
-    const std::vector<int64_t> selection = view_->selection();
-    live_ = false;
-    live_timer_.stop();
-    pending_live_.reset();
-    view_->setPointBudget(0);
-    embedding_ = key;
-    x_ = x;
-    y_ = y;
-    z_ = z;
-    if (toolbar_->embedding() != key || toolbar_->xComponent() != x ||
-        toolbar_->yComponent() != y || toolbar_->zComponent() != z)
-        toolbar_->showEmbedding(key, x, y, z);
-    view_->setPoints(*matrix, x, y, z);
-    reapplyColor();
-    view_->setSelection(selection);
-    return true;
-}
-
 void EmbeddingController::reapplyColor() {
     if (custom_) {
         applyCustomColors();
@@ -298,6 +295,7 @@ void EmbeddingController::colorByCategories(const QString& title, std::vector<in
 void EmbeddingController::applyCustomColors() {
     toolbar_->showColumn(QString());
     toolbar_->showGene(QString());
+    if (points_pending_) return;  // applied when the points are there
     const CustomColors& c = *custom_;
     const size_t n = static_cast<size_t>(view_->pointCount());
     if (!c.codes.empty()) {
@@ -315,19 +313,30 @@ void EmbeddingController::colorByColumn(const QString& column) {
     gene_pending_ = false;
     custom_.reset();
     toolbar_->showColumn(column);
-    if (!cohort_ || view_->pointCount() != cohort_->n_obs()) return;
+    // While the points are prepared the view shows others: coloured when they are there.
+    if (!cohort_ || points_pending_ || view_->pointCount() != cohort_->n_obs()) return;
     const Column* c = column.isEmpty() ? nullptr : cohort_->obs.find(column.toStdString());
     if (!c) {
         view_->setUniformColor(QColor(70, 110, 170));
         return;
     }
-    if (auto categories = widgets::as_categories(*c)) {
+    // A categorical column's own codes are passed as they are (as_categories would copy them
+    // first: 4 MB at 1M cells); other columns are converted.
+    std::optional<widgets::Categories> converted;
+    const bool stored_codes = c->type == ColumnType::Categorical && c->categories.size() <= 2000;
+    if (!stored_codes) converted = widgets::as_categories(*c);
+    if (stored_codes || converted) {
+        QStringList names;
+        if (stored_codes)
+            for (const std::string& name : c->categories) names << QString::fromStdString(name);
+        const QStringList& categories = stored_codes ? names : converted->names;
+        const std::vector<int32_t>& codes = stored_codes ? c->codes : converted->codes;
         // scanpy keeps a column's colours in uns["<column>_colors"]; use them when they fit.
         std::vector<QColor> palette;
         const std::string key = c->name + "_colors";
         if (cohort_->uns.is_object() && cohort_->uns.contains(key) &&
             cohort_->uns[key].is_array() &&
-            cohort_->uns[key].size() == static_cast<size_t>(categories->names.size())) {
+            cohort_->uns[key].size() == static_cast<size_t>(categories.size())) {
             for (const auto& value : cohort_->uns[key])
                 palette.emplace_back(value.is_string()
                                          ? QString::fromStdString(value.get<std::string>())
@@ -336,7 +345,7 @@ void EmbeddingController::colorByColumn(const QString& column) {
                             [](const QColor& q) { return !q.isValid(); }))
                 palette.clear();
         }
-        view_->setCategorical(column, categories->codes, categories->names, palette);
+        view_->setCategorical(column, codes, categories, palette);
     } else if (c->is_numeric()) {
         view_->setContinuous(column, widgets::as_floats(*c));
     } else {
@@ -489,7 +498,7 @@ void EmbeddingController::showGeneColors(GeneColumn column) {
     if (gene != gene_ || custom_ || !cohort_ ||
         column.values.size() != static_cast<size_t>(cohort_->n_obs()))
         return;
-    if (view_->pointCount() == static_cast<int64_t>(column.values.size()))
+    if (!points_pending_ && view_->pointCount() == static_cast<int64_t>(column.values.size()))
         view_->setContinuous(column.description, column.values, NAN, NAN,
                              widgets::ColorMapKind::Expression);
     gene_values_ = std::move(column.values);
@@ -539,7 +548,9 @@ void EmbeddingController::showLiveLayout(std::shared_ptr<const DenseD> layout, i
         // The pipeline may have dropped cells: the live layout is shown on its own until the
         // result (with its obs) arrives.
         live_ = true;
+        const bool was_pending = overtakePreparedPoints();
         view_->setPoints(*layout, 0, 1, layout->n_cols >= 3 ? 2 : -1);
+        if (was_pending) emit pointsShown();
     }
     emit statusMessage(tr("UMAP epoch %1 of %2").arg(epoch).arg(n_epochs));
 }
@@ -561,7 +572,7 @@ void EmbeddingController::restoreAfterLiveLayout() {
 }
 
 QString EmbeddingController::tooltip(int64_t cell) const {
-    if (live_ || !cohort_ || cell < 0 || cell >= cohort_->n_obs()) return {};
+    if (live_ || points_pending_ || !cohort_ || cell < 0 || cell >= cohort_->n_obs()) return {};
     QStringList lines;
     lines << QStringLiteral("<b>%1</b>")
                  .arg(QString::fromStdString(cohort_->obs_names[static_cast<size_t>(cell)])

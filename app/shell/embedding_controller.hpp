@@ -35,6 +35,16 @@ public:
     ~EmbeddingController() override;
 
     void setCohort(std::shared_ptr<const Cohort> cohort);
+    /// Cohorts with more cells than this get their first embedding's points prepared on a
+    /// worker (widgets::background_pool; ~10-40 ms at 1M cells on the GUI thread otherwise):
+    /// setCohort() then returns before the view has them, and pointsPending() holds until
+    /// pointsShown(). Meanwhile the view keeps what it showed (e.g. the live layout) without
+    /// tooltips or recolouring; a newer cohort, embedding or live layout overtakes a
+    /// preparation still running. Off unless set (callers that read the view right after
+    /// setCohort() keep working); the main window sets kBackgroundPointsAbove.
+    void setBackgroundPointsAbove(int64_t cells) { background_points_above_ = cells; }
+    static constexpr int64_t kBackgroundPointsAbove = 100000;
+    bool pointsPending() const { return points_pending_; }
     /// Shows obsm[key] columns x, y (and z >= 0 in 3D); keeps the colouring.
     bool showEmbedding(const QString& key, int x = 0, int y = 1, int z = -1);
     /// "" colours all cells the same.
@@ -115,6 +125,9 @@ signals:
     void statusMessage(const QString& text);
     /// The colours of colorByGene() are shown.
     void geneColored(const QString& gene);
+    /// pointsPending() ended: the view shows the points of the cohort set last (prepared on a
+    /// worker), or a later embedding or live layout that overtook them.
+    void pointsShown();
 
 private:
     struct CustomColors {
@@ -127,6 +140,15 @@ private:
         double lo = 0, hi = 0;
     };
     void reapplyColor();
+    // The first embedding of a large cohort, prepared on a worker (embedding_points.cpp).
+    struct PreparedPoints {
+        std::vector<float> xyz;  // 3 per point (z = 0 in 2D), for EmbeddingView
+        int dims = 2;
+    };
+    void preparePoints(const QString& key);
+    void showPreparedPoints(PreparedPoints points);
+    /// The view gets other points now: a preparation still running is dropped. Whether one was.
+    bool overtakePreparedPoints();
     void applyCustomColors();
     const DenseD* findEmbedding(const QString& key) const;
     void offerEmbeddings(const QString& current);
@@ -183,6 +205,11 @@ private:
     std::shared_ptr<const GeneIndex> gene_index_;
     const Matrix* indexed_matrix_ = nullptr;
     double gene_index_ms_ = 0;
+    // Points prepared on a worker: only the latest job's (points_generation_) are shown.
+    QFutureWatcher<PreparedPoints> points_watcher_;
+    int points_generation_ = 0, watched_points_generation_ = 0;
+    bool points_pending_ = false;
+    int64_t background_points_above_ = std::numeric_limits<int64_t>::max();
 };
 
 }  // namespace transcura::shell

@@ -2,6 +2,7 @@
 // The main window: assembles the embedding (centre), the QC panel and cohort table (docks),
 // the toolbars and menus from small action objects. It holds no analysis.
 #include <memory>
+#include <vector>
 
 #include <QMainWindow>
 
@@ -113,11 +114,14 @@ private:
     QDockWidget* curation_dock_ = nullptr;
     CurationController* curation_ = nullptr;
     ExportAction* export_curated_ = nullptr;
-    // The cohort being handed to the docks, stage by stage (a newer one restarts it).
-    std::shared_ptr<const Cohort> handoff_cohort_;
+    // The cohort being handed to the docks, stage by stage (a newer one restarts it); the one
+    // every dock shows; those replaced, released once a hand-off is complete.
+    std::shared_ptr<const Cohort> handoff_cohort_, shown_cohort_;
+    std::vector<std::shared_ptr<const Cohort>> retired_cohorts_;
     QString handoff_path_;
     int handoff_generation_ = 0;
     bool handing_off_ = false;
+    bool handoff_stages_done_ = false;  // only the embedding's points may still be prepared
     int64_t staged_above_ = kStagedHandOffAbove;
 };
 

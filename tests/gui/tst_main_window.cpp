@@ -117,10 +117,12 @@ private slots:
         clock.start();
         ticker.start();
         emit window->controller()->cohortChanged(cohort, QStringLiteral("simulated.h5ad"));
-        // The signal's own turn gave the cohort to the embedding only.
+        // The signal's own turn gave the cohort to the embedding only, whose points are laid
+        // out on a worker (above EmbeddingController::kBackgroundPointsAbove).
         QVERIFY(window->isHandingOffCohort());
         QCOMPARE(shown.count(), 0);
-        QCOMPARE(window->embeddingView()->pointCount(), int64_t(200000));
+        QVERIFY(window->embedding()->pointsPending());
+        QCOMPARE(window->embedding()->embeddingKey(), QStringLiteral("X_umap"));
         QVERIFY(window->cohortTable()->model()->cohort() != cohort.get());
         QCOMPARE(window->curation()->cohort(), nullptr);
         QVERIFY(shown.wait(20000));
@@ -128,6 +130,12 @@ private slots:
         QVERIFY(!window->isHandingOffCohort());
         QCOMPARE(shown.first().at(0).value<std::shared_ptr<const Cohort>>(),
                  std::shared_ptr<const Cohort>(cohort));
+        // Shown only once the embedding has its points (and colours).
+        QVERIFY(!window->embedding()->pointsPending());
+        QCOMPARE(window->embeddingView()->pointCount(), int64_t(200000));
+        QCOMPARE(window->embeddingView()->coordinates()[3 * 7 + 1],
+                 static_cast<float>(cohort->obsm.at("X_umap")(7, 1)));
+        QCOMPARE(window->embeddingView()->colorTitle(), QStringLiteral("cluster"));
         QCOMPARE(window->cohortTable()->model()->cohort(), cohort.get());
         QCOMPARE(window->qcPanel()->batchKey(), QStringLiteral("batch"));
         QCOMPARE(window->curation()->cohort().get(), cohort.get());
@@ -156,6 +164,53 @@ private slots:
         QCOMPARE(window->embeddingView()->pointCount(), int64_t(4000));
         QCOMPARE(window->qcPanel()->counts().total, int64_t(4000));
         QCOMPARE(window->curation()->cohort().get(), second.get());
+    }
+
+    void aNewerCohortOvertakesPointsStillPrepared() {
+        auto window = make_window();
+        QVERIFY(QTest::qWaitForWindowExposed(window.get()));
+        window->setStagedHandOffAbove(0);
+        window->embedding()->setBackgroundPointsAbove(0);  // on a worker even when small
+        const auto first = simulated_cohort(60000), second = simulated_cohort(5000, 9);
+        QSignalSpy shown(window.get(), &MainWindow::cohortShown);
+        QSignalSpy points(window->embedding(), &shell::EmbeddingController::pointsShown);
+        emit window->controller()->cohortChanged(first, QStringLiteral("first.h5ad"));
+        QVERIFY(window->embedding()->pointsPending());
+        QCOMPARE(window->embeddingView()->pointCount(), int64_t(0));  // nothing shown before
+        QCOMPARE(window->embeddingView()->toolTip(), QString());
+        emit window->controller()->cohortChanged(second, QStringLiteral("second.h5ad"));
+        QVERIFY(window->embedding()->pointsPending());
+        QVERIFY(shown.wait(10000));
+        QCOMPARE(window->embeddingView()->pointCount(), int64_t(5000));  // before cohortShown
+        QTest::qWait(300);  // the first cohort's points (still prepared then) must never show
+        QCOMPARE(shown.count(), 1);
+        QCOMPARE(shown.first().at(1).toString(), QStringLiteral("second.h5ad"));
+        QCOMPARE(points.count(), 1);
+        QVERIFY(!window->embedding()->pointsPending());
+        const widgets::EmbeddingView* view = window->embeddingView();
+        QCOMPARE(view->pointCount(), int64_t(5000));
+        const DenseD& umap = second->obsm.at("X_umap");
+        for (int64_t i : {int64_t(0), int64_t(2345), int64_t(4999)}) {
+            QCOMPARE(view->coordinates()[size_t(3 * i)], static_cast<float>(umap(i, 0)));
+            QCOMPARE(view->coordinates()[size_t(3 * i + 1)], static_cast<float>(umap(i, 1)));
+            QCOMPARE(view->coordinates()[size_t(3 * i + 2)], 0.0f);
+        }
+        // Coloured as a cohort shown at once would be: by its cluster labels.
+        QCOMPARE(view->colorTitle(), QStringLiteral("cluster"));
+        QCOMPARE(view->pointColor(3), view->pointColor(3 + 36));  // blob (i / 3) % 12 again
+        QVERIFY(view->pointColor(3) != view->pointColor(6));
+
+        // An embedding chosen while the points are prepared wins over them too.
+        emit window->controller()->cohortChanged(first, QStringLiteral("first.h5ad"));
+        QVERIFY(window->embedding()->pointsPending());
+        QVERIFY(window->embedding()->showEmbedding(QStringLiteral("X_umap"), 1, 0));
+        QVERIFY(!window->embedding()->pointsPending());
+        QCOMPARE(points.count(), 2);
+        QVERIFY(shown.wait(10000));
+        QTest::qWait(300);
+        QCOMPARE(view->pointCount(), int64_t(60000));
+        QCOMPARE(view->coordinates()[0], static_cast<float>(first->obsm.at("X_umap")(0, 1)));
+        QCOMPARE(window->embedding()->xComponent(), 1);
     }
 
     void smallCohortsAreShownInOneTurn() {
@@ -249,7 +304,7 @@ private slots:
         panel.show();
         QVERIFY(QTest::qWaitForWindowExposed(&panel));
         auto* scatter = panel.findChild<widgets::QcScatterPlot*>();  // not the accessor: it
-        QVERIFY(scatter);                                             // would rebuild at once
+        QVERIFY(scatter);                                            // would rebuild at once
         const int64_t n = widgets::QcPanel::kBackgroundScatterAbove + 50000;
         const auto large = simulated_cohort(n), small = simulated_cohort(1000, 7);
         panel.setCohort(large, QStringLiteral("batch"));

@@ -4,7 +4,7 @@
 //       [--pipeline-cells 60000] [--repeat 5] [--skip-pipeline] [--legacy]
 //       [--profile-frames BUDGET] [--show-cells N] [--explain-stalls]
 // (--legacy: the GUI-thread behaviour before the live-frame budget, the background gene read,
-// the dense tiles of the decimation and the staged cohort hand-off, for before/after figures on
+// and the staged cohort hand-off, for before/after figures on
 // the same machine.
 // --show-cells: only part 3, a new cohort of N cells (QC columns, batches, X_umap) handed to
 // the whole MainWindow, with a 2 ms heartbeat measuring the GUI thread's longest stall.
@@ -179,19 +179,26 @@ struct Timing {
     }
 };
 
-/// From the call to the end of the next frame: wall, process CPU, the call alone, paintGL.
+/// From the call to the end of the next frame: wall, process CPU, the call alone, paintGL. The
+/// frame is the event loop's own (the update the call asked for), timed to QOpenGLWidget's
+/// frameSwapped: the window composed with the new picture, as the user sees it.
 template <typename Work>
 void timed_frame(widgets::EmbeddingView* view, Timing& timing, Work&& work) {
     QElapsedTimer t;
+    bool swapped = false;
+    const QMetaObject::Connection c =
+        QObject::connect(view, &QOpenGLWidget::frameSwapped, view, [&] { swapped = true; });
     const double cpu0 = process_cpu_ms();
     t.start();
     work();
     timing.work.push_back(t.nsecsElapsed() / 1e6);
-    view->repaint();  // paintGL now, as the event loop would next
-    QCoreApplication::processEvents();
+    view->update();  // (a call that changed nothing draws an unchanged frame)
+    if (!QTest::qWaitFor([&] { return swapped; }, 10000))
+        std::printf("warning: no frame within 10 s\n");
     timing.wall.push_back(t.nsecsElapsed() / 1e6);
     timing.cpu.push_back(process_cpu_ms() - cpu0);
     timing.render.push_back(view->lastRenderMs());
+    QObject::disconnect(c);
 }
 
 void print(const char* what, const Timing& t) {
@@ -201,6 +208,10 @@ void print(const char* what, const Timing& t) {
         what, median(t.wall), Timing::best(t.wall), t.worst(), median(t.cpu), Timing::best(t.cpu),
         median(t.work), median(t.render));
 }
+
+// The event deliveries of a span (defined with the profiler below): for --explain-stalls.
+void explain_begin(double threshold_ms);
+void explain_end(const char* what);
 
 void part_one(const Args& args) {
     QElapsedTimer build;
@@ -215,10 +226,7 @@ void part_one(const Args& args) {
     window.setCentralWidget(view);
     window.addToolBar(toolbar);
     shell::EmbeddingController controller(view, toolbar);
-    if (args.legacy) {
-        controller.setBackgroundGeneThreshold(std::numeric_limits<int64_t>::max());
-        view->setDenseTiling(false);
-    }
+    if (args.legacy) controller.setBackgroundGeneThreshold(std::numeric_limits<int64_t>::max());
     window.resize(1280, 800);
     window.show();
     if (!QTest::qWaitForWindowExposed(&window)) std::printf("warning: window not exposed\n");
@@ -229,9 +237,9 @@ void part_one(const Args& args) {
     QCoreApplication::processEvents();
     std::printf(
         "first show (upload + render): %.0f ms; view %dx%d, %lld points drawn per "
-        "frame (decimated above %s)\n",
+        "frame (splatted above 20k)\n",
         t.nsecsElapsed() / 1e6, view->width(), view->height(),
-        static_cast<long long>(view->drawnPoints()), "40k");
+        static_cast<long long>(view->drawnPoints()));
     // The by-gene index is built on a worker once the cohort is shown (not with --legacy); the
     // gene recolours below are timed with it.
     if (!QTest::qWaitFor([&] { return !controller.geneIndexPending(); }, 60000))
@@ -258,9 +266,14 @@ void part_one(const Args& args) {
     size_t selected = 0;
     int64_t lasso_drawn = 0;
     for (int r = 0; r < args.repeat; ++r) {
+        const bool explain = args.explain && r == args.repeat - 1;
+        if (explain) explain_begin(0);
         timed_frame(view, plain, [&] { view->update(); });
+        if (explain) explain_end("frame, nothing changed");
+        if (explain) explain_begin(0);
         timed_frame(view, categorical,
                     [&] { controller.colorByColumn(QStringLiteral("cluster")); });
+        if (explain) explain_end("recolour by categorical column");
         if (!args.screenshots.empty() && r == 0)
             window.grab().save(QDir(QString::fromStdString(args.screenshots))
                                    .filePath(QStringLiteral("bench_gui_cluster.png")));
@@ -294,12 +307,14 @@ void part_one(const Args& args) {
         const double s = 1.0 + 0.05 * r;
         const QPolygonF polygon{{300 * s, 120}, {900, 90 * s}, {1000, 420},
                                 {600, 650 / s}, {250, 480},    {300 * s, 120}};
+        if (explain) explain_begin(0);
         timed_frame(view, lasso, [&] {
             QTest::mousePress(view, Qt::LeftButton, {}, polygon.first().toPoint());
             for (qsizetype i = 1; i < polygon.size(); ++i)
                 QTest::mouseMove(view, polygon[i].toPoint());
             QTest::mouseRelease(view, Qt::LeftButton, {}, polygon.last().toPoint());
         });
+        if (explain) explain_end("lasso");
         resolve.push_back(view->lastSelectionMs());
         if (!args.screenshots.empty() && r == 0) {
             // What the timed frames drew (the lasso's selection over the gene colours).
@@ -309,6 +324,7 @@ void part_one(const Args& args) {
         selected = view->selection().size();
         lasso_drawn = view->drawnPoints();
         view->clearSelection();
+        view->repaint();  // the next "nothing changed" frame is one
     }
     double load[3] = {0, 0, 0};
     if (getloadavg(load, 3) < 0) load[0] = NAN;
@@ -353,17 +369,19 @@ void part_one(const Args& args) {
     }
 
     // What one frame costs against the points it draws (the point budget thins the cloud by
-    // an even stride before the screen decimation): the fixed part is the frame itself
-    // (clear, blits, the window's composition), the rest is per point.
+    // an even stride): the fixed part is the frame itself (clear, texture, blits, the window's
+    // composition), the rest is per point. An opacity nudge that changes no pixel makes every
+    // frame draw the points again.
     controller.colorByColumn(QStringLiteral("cluster"));
-    std::printf("  frame cost against points drawn (unchanged frame, median of %d):\n",
+    std::printf("  frame cost against points drawn (points drawn again, median of %d):\n",
                 args.repeat);
     for (int64_t budget :
          {int64_t(0), int64_t(300000), int64_t(100000), int64_t(30000), int64_t(1000)}) {
         view->setPointBudget(budget);
         view->repaint();
         Timing frame;
-        for (int r = 0; r < args.repeat; ++r) timed_frame(view, frame, [&] { view->update(); });
+        for (int r = 0; r < args.repeat; ++r)
+            timed_frame(view, frame, [&] { view->setOpacity(r % 2 ? 1.0 : 0.999); });
         std::printf("    budget %7lld: %6lld points drawn, wall %6.1f  paintGL %6.1f\n",
                     static_cast<long long>(budget), static_cast<long long>(view->drawnPoints()),
                     median(frame.wall), median(frame.render));
@@ -398,6 +416,20 @@ struct EventProfiler {
     }
 };
 EventProfiler g_profiler;
+
+void explain_begin(double threshold_ms) {
+    g_profiler.clock.start();
+    g_profiler.entries.clear();
+    g_profiler.threshold_ms = threshold_ms;
+    g_profiler.enabled = true;
+}
+
+void explain_end(const char* what) {
+    g_profiler.enabled = false;
+    std::printf("  deliveries over %.0f ms in the last %s: %s\n", g_profiler.threshold_ms, what,
+                qPrintable(g_profiler.describe(0, g_profiler.clock.elapsed())));
+    g_profiler.threshold_ms = 8;
+}
 
 class ProfilingApplication : public QApplication {
 public:

@@ -3,12 +3,16 @@
 #include <algorithm>
 #include <cmath>
 
+#include <QOpenGLContext>
+#include <QOpenGLFunctions>
+
 #include <vtkActor.h>
 #include <vtkCamera.h>
 #include <vtkCellArray.h>
 #include <vtkFloatArray.h>
 #include <vtkGenericOpenGLRenderWindow.h>
 #include <vtkIdTypeArray.h>
+#include <vtkImageData.h>
 #include <vtkOpenGLFramebufferObject.h>
 #include <vtkOpenGLState.h>
 #include <vtkPointData.h>
@@ -18,6 +22,7 @@
 #include <vtkProperty.h>
 #include <vtkRenderer.h>
 #include <vtkSmartPointer.h>
+#include <vtkTexture.h>
 #include <vtkUnsignedCharArray.h>
 
 namespace transcura::widgets {
@@ -139,6 +144,9 @@ struct EmbeddingScene::Impl {
     vtkNew<vtkRenderer> top;  // layer 1: the highlighted cells, always over the rest
     PointLayer base;
     PointLayer highlight;
+    vtkNew<vtkImageData> raster;
+    vtkNew<vtkTexture> raster_texture;
+    bool raster_mode = false;
     bool initialized = false;
 
     PointLayer& layer(Layer which) { return which == Base ? base : highlight; }
@@ -162,6 +170,14 @@ EmbeddingScene::EmbeddingScene() : d(std::make_unique<Impl>()) {
     vtkCamera* camera = d->renderer->GetActiveCamera();
     camera->ParallelProjectionOn();
     setPointSize(3.0);
+    // One texel per framebuffer pixel, texel centres on pixel centres: nearest sampling gives
+    // back the image exactly.
+    d->raster_texture->SetInputData(d->raster);
+    d->raster_texture->InterpolateOff();
+    d->raster_texture->MipmapOff();
+    d->raster_texture->RepeatOff();
+    d->raster_texture->EdgeClampOn();
+    d->raster_texture->SetColorModeToDirectScalars();
 }
 
 EmbeddingScene::~EmbeddingScene() = default;
@@ -188,6 +204,7 @@ void EmbeddingScene::resize(int width_px, int height_px) {
 
 void EmbeddingScene::render() {
     if (!d->initialized) return;
+    if (d->raster_mode && uploadRaster()) return;
     vtkOpenGLState* state = d->window->GetState();
     state->Reset();
     state->Push();
@@ -210,6 +227,36 @@ void EmbeddingScene::render() {
         state->PopReadFramebufferBinding();
     }
     state->Pop();
+}
+
+bool EmbeddingScene::uploadRaster() {
+    // Drawn by VTK, the image would be two full-window passes on software GL (the background
+    // quad, then the copy to Qt's framebuffer), ~10 ms a frame. Qt's framebuffer is a texture
+    // (no multisampling): the image is copied into it directly, a memcpy. Otherwise VTK draws
+    // it as its background texture.
+    QOpenGLContext* context = QOpenGLContext::currentContext();
+    int dims[3];
+    d->raster->GetDimensions(dims);
+    const int* size = d->window->GetSize();
+    if (!context || !d->raster->GetPointData()->GetScalars() || dims[0] != size[0] ||
+        dims[1] != size[1])
+        return false;
+    QOpenGLFunctions* f = context->functions();
+    GLint type = 0, texture = 0, bound = 0, alignment = 4;
+    f->glGetFramebufferAttachmentParameteriv(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0,
+                                             GL_FRAMEBUFFER_ATTACHMENT_OBJECT_TYPE, &type);
+    if (type != GL_TEXTURE) return false;
+    f->glGetFramebufferAttachmentParameteriv(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0,
+                                             GL_FRAMEBUFFER_ATTACHMENT_OBJECT_NAME, &texture);
+    f->glGetIntegerv(GL_TEXTURE_BINDING_2D, &bound);
+    f->glGetIntegerv(GL_UNPACK_ALIGNMENT, &alignment);
+    f->glBindTexture(GL_TEXTURE_2D, static_cast<GLuint>(texture));
+    f->glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
+    f->glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, dims[0], dims[1], GL_RGBA, GL_UNSIGNED_BYTE,
+                       d->raster->GetScalarPointer());
+    f->glPixelStorei(GL_UNPACK_ALIGNMENT, alignment);
+    f->glBindTexture(GL_TEXTURE_2D, static_cast<GLuint>(bound));
+    return f->glGetError() == GL_NO_ERROR;
 }
 
 void EmbeddingScene::release() {
@@ -237,6 +284,36 @@ void EmbeddingScene::setBaseDimmed(bool dimmed, QColor color) {
     d->base.actor->GetProperty()->SetColor(color.redF(), color.greenF(), color.blueF());
 }
 
+void EmbeddingScene::setRasterMode(bool on) {
+    if (on == d->raster_mode) return;
+    d->raster_mode = on;
+    d->renderer->SetTexturedBackground(on);
+    d->renderer->SetBackgroundTexture(on ? d->raster_texture.Get() : nullptr);
+    if (!on) d->raster->Initialize();  // the memory goes with the mode
+}
+
+bool EmbeddingScene::rasterMode() const {
+    return d->raster_mode;
+}
+
+uint8_t* EmbeddingScene::rasterImage(int& width_px, int& height_px) {
+    const int* size = d->window->GetSize();
+    width_px = std::max(size[0], 1);
+    height_px = std::max(size[1], 1);
+    int dims[3];
+    d->raster->GetDimensions(dims);
+    if (dims[0] != width_px || dims[1] != height_px || !d->raster->GetPointData()->GetScalars()) {
+        d->raster->SetDimensions(width_px, height_px, 1);
+        d->raster->AllocateScalars(VTK_UNSIGNED_CHAR, 4);
+    }
+    return static_cast<uint8_t*>(d->raster->GetScalarPointer());
+}
+
+void EmbeddingScene::rasterUpdated() {
+    d->raster->GetPointData()->GetScalars()->Modified();
+    d->raster->Modified();
+}
+
 void EmbeddingScene::setPointSize(double pixels) {
     d->base.actor->GetProperty()->SetPointSize(static_cast<float>(pixels));
     d->highlight.actor->GetProperty()->SetPointSize(static_cast<float>(pixels + 1.0));
@@ -249,6 +326,12 @@ void EmbeddingScene::setOpacity(double opacity) {
 
 void EmbeddingScene::setBackground(QColor color) {
     d->renderer->SetBackground(color.redF(), color.greenF(), color.blueF());
+}
+
+QColor EmbeddingScene::background() const {
+    double rgb[3];
+    d->renderer->GetBackground(rgb);
+    return QColor::fromRgbF(float(rgb[0]), float(rgb[1]), float(rgb[2]));
 }
 
 CameraState EmbeddingScene::camera() const {

@@ -62,10 +62,21 @@ public:
     /// Draws the base layer in one colour (used to grey everything out behind a selection).
     void setBaseDimmed(bool dimmed, QColor color);
 
+    // --- large clouds: a splatted image (point_splat.hpp) instead of the point layers ---
+    /// On: render() copies rasterImage() into the current framebuffer (or, when that is not a
+    /// texture, VTK draws it as its background), and the point layers are left empty.
+    void setRasterMode(bool on);
+    bool rasterMode() const;
+    /// The framebuffer-sized RGBA image (rows bottom-up) to splat into; reallocated on resize.
+    /// Call rasterUpdated() after writing it.
+    uint8_t* rasterImage(int& width_px, int& height_px);
+    void rasterUpdated();
+
     // --- appearance ---
     void setPointSize(double pixels);
     void setOpacity(double opacity);
     void setBackground(QColor color);
+    QColor background() const;
 
     // --- camera (parallel projection, in 2D and 3D) ---
     CameraState camera() const;
@@ -86,6 +97,10 @@ public:
     void project(const float* xyz, int64_t n, QSizeF widget_size, std::vector<float>& out_xy) const;
 
 private:
+    /// Raster mode: the image copied into the current (Qt's) framebuffer's texture; false when
+    /// that framebuffer is not a plain texture (then VTK draws it).
+    bool uploadRaster();
+
     struct Impl;
     std::unique_ptr<Impl> d;
 };

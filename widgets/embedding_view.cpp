@@ -12,7 +12,6 @@
 #include <QWheelEvent>
 
 #include "embedding_overlays.hpp"
-#include "point_decimation.hpp"
 #include "selection_geometry.hpp"
 #include "transcura/threshold_counts.hpp"
 
@@ -68,12 +67,6 @@ EmbeddingView::EmbeddingView(QWidget* parent) : QOpenGLWidget(parent) {
     hover_timer_.setSingleShot(true);
     hover_timer_.setInterval(40);
     connect(&hover_timer_, &QTimer::timeout, this, &EmbeddingView::showHoverTooltip);
-    refine_timer_.setSingleShot(true);
-    refine_timer_.setInterval(250);
-    connect(&refine_timer_, &QTimer::timeout, this, [this] {
-        interactive_ = false;
-        if (n_ > decimate_above_) markGeometryDirty();
-    });
     connect(legend_, &LegendOverlay::categoryToggled, this, [this](int k) {
         if (static_cast<size_t>(k) >= hidden_.size()) return;
         setCategoryHidden(k, !hidden_[static_cast<size_t>(k)]);
@@ -173,10 +166,6 @@ void EmbeddingView::updatePositions(const float* coords, int64_t n, int dims, bo
     bounds_.reset();
     invalidatePicking();
     if (refit) camera_fitted_ = false;
-    if (n_ > decimate_above_) {
-        interactive_ = true;
-        refine_timer_.start();
-    }
     markGeometryDirty();
 }
 
@@ -317,7 +306,7 @@ void EmbeddingView::applyVisibility() {
     }
     scene_.setBaseDimmed(!selection_.empty(), dimmedColor());
     // A recolour that hides nothing (the usual case) keeps the points drawn: only their
-    // colours are gathered again, not the whole decimation of every point.
+    // colours are gathered again.
     if (mask == visible_mask_) return;
     visible_mask_ = std::move(mask);
     bounds_.reset();
@@ -341,26 +330,14 @@ void EmbeddingView::markColorsDirty() {
 
 void EmbeddingView::cameraMoved(bool interactive) {
     if (interactive) auto_fitted_ = false;
-    if (n_ > decimate_above_) {
-        if (interactive) {
-            interactive_ = true;
-            refine_timer_.start();
-        }
-        markGeometryDirty();
-    }
+    if (n_ > splat_above_) markGeometryDirty();  // GL points follow VTK's camera by themselves
     if (dims_ == 3) invalidatePicking();
     update();
     emit cameraChanged();
 }
 
-void EmbeddingView::setDecimationThreshold(int64_t points) {
-    decimate_above_ = std::max<int64_t>(points, 0);
-    markGeometryDirty();
-}
-
-void EmbeddingView::setDenseTiling(bool on) {
-    if (on == dense_tiling_) return;
-    dense_tiling_ = on;
+void EmbeddingView::setSplatThreshold(int64_t points) {
+    splat_above_ = std::max<int64_t>(points, 0);
     markGeometryDirty();
 }
 
@@ -372,77 +349,94 @@ void EmbeddingView::setPointBudget(int64_t points) {
 }
 
 int64_t EmbeddingView::drawnPoints() const {
+    if (scene_.rasterMode()) return splatted_;
     return scene_.layerSize(EmbeddingScene::Base) + scene_.layerSize(EmbeddingScene::Highlight);
 }
 
 void EmbeddingView::prepareDrawLists() {
+    if (!geometry_dirty_ && !selection_dirty_ && !colors_dirty_) return;
+    const bool raster = n_ > splat_above_;
+    if (raster != scene_.rasterMode()) {
+        scene_.setRasterMode(raster);
+        base_ids_.clear();
+        top_ids_.clear();
+        scene_.setLayer(EmbeddingScene::Base, xyz_.data(), rgba_.data(), base_ids_);
+        scene_.setLayer(EmbeddingScene::Highlight, xyz_.data(), rgba_.data(), top_ids_);
+        geometry_dirty_ = true;
+    }
+    if (raster) {
+        splatPoints();
+        geometry_dirty_ = selection_dirty_ = colors_dirty_ = false;
+        return;
+    }
+    const uint8_t* mask = visible_mask_.empty() ? nullptr : visible_mask_.data();
+    if (geometry_dirty_) {
+        // An even stride keeps every region's share of the points (a thinned picture).
+        const int64_t stride =
+            point_budget_ > 0 && n_ > point_budget_ ? (n_ + point_budget_ - 1) / point_budget_ : 1;
+        base_ids_.clear();
+        base_ids_.reserve(static_cast<size_t>(n_ / stride + 1));
+        for (int64_t i = 0; i < n_; i += stride)
+            if (!mask || mask[i]) base_ids_.push_back(i);
+        scene_.setLayer(EmbeddingScene::Base, xyz_.data(), rgba_.data(), base_ids_);
+    } else if (colors_dirty_) {
+        scene_.setLayerColors(EmbeddingScene::Base, rgba_.data(), base_ids_);
+    }
     if (geometry_dirty_ || selection_dirty_) {
-        const uint8_t* mask = visible_mask_.empty() ? nullptr : visible_mask_.data();
-        const QSizeF area(size());
-        const ScreenProjection projection = scene_.projection(area);
-        DecimationOptions options;
-        options.cell_pixels =
-            interactive_ ? std::max(2.0, point_size_) : std::max(1.0, point_size_ / 2);
-        options.margin_pixels = point_size_;
-        options.use_depth = dims_ == 3;
-        // Tiles need the drawn size in whole pixels of a 1:1 framebuffer (see
-        // point_decimation.hpp); the highlight layer is drawn a pixel larger.
-        const int size = static_cast<int>(point_size_);
-        const bool whole_pixels =
-            std::floor(point_size_) == point_size_ && devicePixelRatioF() == 1.0;
-        auto choose = [&](const std::vector<int64_t>* candidates, int drawn_size) {
-            int64_t count = candidates ? static_cast<int64_t>(candidates->size()) : n_;
-            if (count > decimate_above_) {
-                options.tile_pixels =
-                    dense_tiling_ && whole_pixels && !interactive_ && drawn_size >= 2 ? drawn_size
-                                                                                      : 0;
-                return decimate_on_screen(xyz_.data(), n_, mask, candidates, projection, area,
-                                          options);
-            }
-            std::vector<int64_t> ids;
-            ids.reserve(static_cast<size_t>(count));
-            for (int64_t k = 0; k < count; ++k) {
-                int64_t i = candidates ? (*candidates)[static_cast<size_t>(k)] : k;
-                if (!mask || mask[i]) ids.push_back(i);
-            }
-            return ids;
-        };
-        if (!geometry_dirty_) {
-            // (the base layer's colours are gathered below with its points)
-        } else if (point_budget_ > 0 && n_ > point_budget_) {
-            // An even stride keeps every region's share of the points (a thinned picture).
-            const int64_t stride = (n_ + point_budget_ - 1) / point_budget_;
-            std::vector<int64_t> strided;
-            strided.reserve(static_cast<size_t>(n_ / stride + 1));
-            for (int64_t i = 0; i < n_; i += stride) strided.push_back(i);
-            base_ids_ = choose(&strided, size);
-        } else {
-            base_ids_ = choose(nullptr, size);
-        }
-        // Behind a selection the base layer is one flat grey with the selected cells drawn over
-        // it a pixel larger: on large clouds it leaves them out (a lasso over half of 1M cells
-        // drew ~66k points, now ~45k). Small clouds are drawn whole, exactly.
-        const bool skip_selected = !selection_.empty() && n_ > decimate_above_;
-        if (skip_selected) {
-            base_drawn_.clear();
-            base_drawn_.reserve(base_ids_.size());
-            std::set_difference(base_ids_.begin(), base_ids_.end(), selection_.begin(),
-                                selection_.end(), std::back_inserter(base_drawn_));
-        } else if (geometry_dirty_ || base_drawn_.size() != base_ids_.size()) {
-            base_drawn_ = base_ids_;
-        }
-        if (geometry_dirty_ || skip_selected || base_drawn_.size() != drawn_base_before_)
-            scene_.setLayer(EmbeddingScene::Base, xyz_.data(), rgba_.data(), base_drawn_);
-        else if (colors_dirty_)
-            scene_.setLayerColors(EmbeddingScene::Base, rgba_.data(), base_drawn_);
-        drawn_base_before_ = base_drawn_.size();
-        top_ids_ = selection_.empty() ? std::vector<int64_t>{} : choose(&selection_, size + 1);
+        top_ids_.clear();
+        for (int64_t i : selection_)
+            if (!mask || mask[i]) top_ids_.push_back(i);
         scene_.setLayer(EmbeddingScene::Highlight, xyz_.data(), rgba_.data(), top_ids_);
     } else if (colors_dirty_) {
-        scene_.setLayerColors(EmbeddingScene::Base, rgba_.data(), base_drawn_);
         scene_.setLayerColors(EmbeddingScene::Highlight, rgba_.data(), top_ids_);
     }
     geometry_dirty_ = selection_dirty_ = colors_dirty_ = false;
+}
+
+void EmbeddingView::splatPoints() {
+    auto pack = [](const QColor& c) {
+        return uint32_t(c.red()) | uint32_t(c.green()) << 8 | uint32_t(c.blue()) << 16 |
+               uint32_t(c.alpha()) << 24;
+    };
+    SplatImage image;
+    image.pixels = scene_.rasterImage(image.width, image.height);
+    // The projection of a widget of the framebuffer's size: framebuffer pixels, as GL's.
+    const ScreenProjection projection = scene_.projection(QSizeF(image.width, image.height));
+    const uint8_t* mask = visible_mask_.empty() ? nullptr : visible_mask_.data();
+    std::vector<SplatLayer> layers(1);
+    SplatLayer& base = layers[0];
+    base.visible = mask;
+    base.stride =
+        point_budget_ > 0 && n_ > point_budget_ ? (n_ + point_budget_ - 1) / point_budget_ : 1;
+    base.point_size = point_size_;
+    base.opacity = opacity_;
+    std::vector<uint8_t> unselected;
+    if (selection_.empty()) {
+        base.rgba = rgba_.data();
+    } else {
+        base.uniform = pack(dimmedColor());
+        const double top_opacity = std::min(1.0, opacity_ + 0.25);
+        if (top_opacity >= 1) {
+            // An opaque highlight square (a pixel larger, same centre) covers the point's own
+            // dimmed one: those are left out (a lasso over half of 1M cells: 1M squares, not
+            // 1.5M), with the same picture.
+            unselected = mask ? visible_mask_ : std::vector<uint8_t>(static_cast<size_t>(n_), 1);
+            for (int64_t i : selection_) unselected[static_cast<size_t>(i)] = 0;
+            base.visible = unselected.data();
+        }
+        SplatLayer top;
+        top.ids = &selection_;
+        top.visible = mask;
+        top.rgba = rgba_.data();
+        top.point_size = point_size_ + 1;
+        top.opacity = top_opacity;
+        layers.push_back(top);
+    }
+    SplatOptions options;
+    options.use_depth = dims_ == 3;
+    options.background = pack(scene_.background());
+    splatted_ = splatter_.draw(xyz_.data(), n_, projection, layers, options, image);
+    scene_.rasterUpdated();
 }
 
 QColor EmbeddingView::pointColor(int64_t i) const {
@@ -462,6 +456,7 @@ void EmbeddingView::setPointSize(double pixels) {
 void EmbeddingView::setOpacity(double opacity) {
     opacity_ = std::clamp(opacity, 0.05, 1.0);
     scene_.setOpacity(opacity_);
+    if (n_ > splat_above_) markColorsDirty();
     update();
 }
 
@@ -473,8 +468,6 @@ void EmbeddingView::setPlaceholderText(const QString& text) {
 // ---------------------------------------------------------------------------------- camera
 
 void EmbeddingView::resetView() {
-    const CameraState before = scene_.camera();
-    const bool lists_valid = camera_fitted_ && !geometry_dirty_ && !interactive_;
     // In 2D the points are fitted beside the legend or colour bar rather than under it (at
     // most 40% of the width is given up for it).
     fitted_reserved_ = rightOverlayWidth();
@@ -485,54 +478,7 @@ void EmbeddingView::resetView() {
     if (reserved > 0) scene_.pan(QPointF(-reserved / 2.0, 0.0), QSizeF(size()));
     camera_fitted_ = true;
     auto_fitted_ = true;
-    if (lists_valid && panKeepsDrawLists(before)) {
-        update();
-        emit cameraChanged();
-        return;
-    }
     cameraMoved(false);
-}
-
-bool EmbeddingView::panKeepsDrawLists(const CameraState& before) {
-    // A recolour that swaps legend and colour bar refits the camera to the other strip: when
-    // the fit is limited by the height, that is a sideways pan only. Rounded to whole tiles
-    // (at most half a point off the exact fit), with every point on screen before and after,
-    // the decimation would pick the same points (its grids move by whole cells), and the
-    // points are uploaded in data coordinates: nothing to rebuild (1M points: ~20 ms less).
-    if (dims_ != 2 || n_ <= decimate_above_ || point_budget_ > 0 || !dense_tiling_ ||
-        point_size_ < 2 || std::floor(point_size_) != point_size_ || devicePixelRatioF() != 1.0)
-        return false;
-    CameraState after = scene_.camera();
-    const std::array<double, 3> up{0, 1, 0};
-    auto offset = [](const CameraState& c, int k) {
-        return c.position[size_t(k)] - c.focal[size_t(k)];
-    };
-    if (after.parallel_scale != before.parallel_scale || after.view_up != up ||
-        before.view_up != up || offset(after, 0) != 0 || offset(after, 1) != 0 ||
-        offset(before, 0) != 0 || offset(before, 1) != 0 || height() <= 0)
-        return false;
-    const double tile = point_size_;
-    const double units_per_pixel = 2.0 * after.parallel_scale / height();
-    for (int k = 0; k < 2; ++k) {
-        const double shift = (after.focal[size_t(k)] - before.focal[size_t(k)]) / units_per_pixel;
-        after.focal[size_t(k)] =
-            before.focal[size_t(k)] + std::round(shift / tile) * tile * units_per_pixel;
-        after.position[size_t(k)] = after.focal[size_t(k)];
-    }
-    scene_.setCamera(after);
-    const std::array<double, 6> b = bounds();
-    const CameraState* views[] = {&before, &after};
-    for (const CameraState* c : views) {
-        const double left = width() / 2.0 + (b[0] - c->focal[0]) / units_per_pixel;
-        const double right = width() / 2.0 + (b[1] - c->focal[0]) / units_per_pixel;
-        const double top = height() / 2.0 - (b[3] - c->focal[1]) / units_per_pixel;
-        const double bottom = height() / 2.0 - (b[2] - c->focal[1]) / units_per_pixel;
-        if (!(left >= tile && top >= tile && right <= width() - tile && bottom <= height() - tile))
-            return false;
-    }
-    // The highlight layer's tiles are a pixel larger: it is decimated again.
-    if (!selection_.empty()) markSelectionDirty();
-    return true;
 }
 
 int EmbeddingView::rightOverlayWidth() const {
@@ -598,7 +544,7 @@ void EmbeddingView::resizeEvent(QResizeEvent* event) {
     QOpenGLWidget::resizeEvent(event);
     if (!camera_fitted_ && n_ > 0) resetView();
     invalidatePicking();
-    if (n_ > decimate_above_) markGeometryDirty();
+    if (n_ > splat_above_) markGeometryDirty();
     layoutOverlays();
 }
 

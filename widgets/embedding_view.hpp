@@ -19,6 +19,7 @@
 
 #include "color_maps.hpp"
 #include "embedding_scene.hpp"
+#include "point_splat.hpp"
 #include "plot_export.hpp"
 #include "point_index.hpp"
 #include "transcura/cohort.hpp"
@@ -111,15 +112,13 @@ public:
     double lastRenderMs() const { return last_render_ms_; }
     double lastSelectionMs() const { return last_selection_ms_; }
     void setPlaceholderText(const QString& text);
-    /// Above this many points the view draws a screen-space decimation (point_decimation.hpp).
-    void setDecimationThreshold(int64_t points);
-    /// Dense regions drawn with one point per point-sized tile (point_decimation.hpp); on by
-    /// default, off only for before/after measurements.
-    void setDenseTiling(bool on);
-    /// Points drawn in the last frame (base + highlight layers).
+    /// Above this many points the view splats them into an image that VTK draws as one
+    /// texture (point_splat.hpp); up to it they are VTK's GL points.
+    void setSplatThreshold(int64_t points);
+    /// Points drawn in the last frame (both layers; splatted ones included).
     int64_t drawnPoints() const;
-    /// At most about this many points are considered per frame (an even stride through the
-    /// points, then the screen decimation); 0: all. The live UMAP uses it so that one frame
+    /// At most about this many points are drawn per frame (an even stride through the
+    /// points); 0: all. The live UMAP uses it so that one frame
     /// stays short on software OpenGL; the final layout is drawn with no budget.
     void setPointBudget(int64_t points);
     int64_t pointBudget() const { return point_budget_; }
@@ -154,10 +153,8 @@ private:
     void markSelectionDirty();
     void markColorsDirty();
     void cameraMoved(bool interactive);
-    /// After resetView() moved the camera from `before`: whether the draw lists still hold
-    /// (a 2D pan, then rounded to whole tiles); false: they are to be rebuilt.
-    bool panKeepsDrawLists(const CameraState& before);
     void prepareDrawLists();
+    void splatPoints();
     void applyVisibility();
     void layoutOverlays();
     /// Widget pixels on the right that the legend or colour bar covers (0 when neither shows).
@@ -173,23 +170,20 @@ private:
     mutable std::optional<std::array<double, 6>> bounds_;
 
     EmbeddingScene scene_;
+    PointSplatter splatter_;
     std::vector<float> xyz_;     // 3 floats per point (z = 0 in 2D)
     std::vector<uint8_t> rgba_;  // 4 bytes per point
     int64_t n_ = 0;
-    // what the scene draws: point ids per layer, rebuilt lazily before a frame
+    // what the scene draws: point ids per layer (GL points), rebuilt lazily before a frame
     std::vector<int64_t> base_ids_, top_ids_;
-    std::vector<int64_t> base_drawn_;  // base_ids_, less the selection on large clouds
-    size_t drawn_base_before_ = 0;
     bool geometry_dirty_ = true;   // which points the base layer draws (and so the top's)
     bool selection_dirty_ = true;  // which points the highlight layer draws
     bool colors_dirty_ = false;
-    bool interactive_ = false;  // coarser decimation while the camera moves
-    QTimer refine_timer_;
-    // Decimating costs a few ms where drawing costs ~1 us per point on software GL: a 60k-cell
-    // frame drawn whole would take ~80 ms of the GUI thread.
-    int64_t decimate_above_ = 40000;
+    // Software GL pays ~1 us per GL point whatever its size; a splat, a few ns per pixel
+    // (20k points: ~20 ms as points, ~3 ms splatted with the texture upload).
+    int64_t splat_above_ = 20000;
+    int64_t splatted_ = 0;  // points drawn by the last splat
     int64_t point_budget_ = 0;
-    bool dense_tiling_ = true;
     int dims_ = 2;
     // colouring
     QString color_title_;

@@ -38,6 +38,8 @@ std::optional<Categories> as_categories(const Column& column, int max_categories
 
 std::vector<double> as_numbers(const Column& column) {
     if (!column.is_numeric()) return {};
+    // Float columns hold what number() gives (NaN = missing): one copy, not a call per value.
+    if (column.type == ColumnType::Float && column.missing.empty()) return column.floats;
     std::vector<double> values(column.size());
     for (size_t i = 0; i < values.size(); ++i) values[i] = column.number(i);
     return values;

@@ -144,7 +144,7 @@ void QcPanel::setCohort(std::shared_ptr<const Cohort> cohort, const QString& bat
     // The groups, distribution, scatter and counts wait for later event-loop turns, one step
     // per turn, so that a new cohort's hand-off to every dock is not one long stall of the GUI
     // thread. Whoever reads the plots or counts first (the accessors) gets them at once.
-    groups_.clear();
+    groups_ = std::make_shared<const std::vector<int32_t>>();
     group_names_.clear();
     pending_steps_ = kAllSteps;
     scatter_in_flight_ = false;
@@ -244,13 +244,13 @@ std::vector<double> QcPanel::metricValues(const QString& metric) const {
 }
 
 void QcPanel::rebuildGroups() {
-    groups_.clear();
+    groups_ = std::make_shared<const std::vector<int32_t>>();
     group_names_.clear();
     const QString key = batchKey();
     if (!cohort_ || key.isEmpty()) return;
     if (const Column* c = cohort_->obs.find(key.toStdString()))
         if (auto categories = as_categories(*c, 200)) {
-            groups_ = std::move(categories->codes);
+            groups_ = std::make_shared<const std::vector<int32_t>>(std::move(categories->codes));
             group_names_ = categories->names;
         }
 }
@@ -266,14 +266,21 @@ void QcPanel::rebuildDistribution() {
 
 void QcPanel::showDistribution() {
     const QString name = metric();
-    std::vector<double> values = metricValues(name);
+    // A float column without a missing mask is what as_numbers() would copy: the plot (and its
+    // binning job) share it, the pointer keeping the cohort alive.
+    const Column* column =
+        cohort_ && !name.isEmpty() ? cohort_->obs.find(name.toStdString()) : nullptr;
+    QcDistributionPlot::SharedValues values =
+        column && column->type == ColumnType::Float && column->missing.empty()
+            ? QcDistributionPlot::SharedValues(cohort_, &column->floats)
+            : std::make_shared<const std::vector<double>>(metricValues(name));
     {
         const QSignalBlocker block(log_box_);
         log_box_->setChecked(looks_like_count(name));
     }
     distribution_->setLogScale(log_box_->isChecked());
-    distribution_->setData(name, std::move(values), groups_, group_names_,
-                           categorical_palette(static_cast<int>(group_names_.size())));
+    distribution_->setSharedData(name, std::move(values), groups_, group_names_,
+                                 categorical_palette(static_cast<int>(group_names_.size())));
     Threshold t = thresholds_.count(name) ? thresholds_.at(name) : Threshold{};
     distribution_->setThresholds(t.lower, t.upper);
 }
@@ -296,9 +303,10 @@ void QcPanel::rebuildScatter(bool background) {
     scatter_x_ = QString::fromStdString(x->name);
     scatter_y_ = QString::fromStdString(y->name);
     const QString mito_name = mito ? QString::fromStdString(mito->name) : QString();
+    // The columns and their ranges (QcScatterPlot::makeCloud), shared with the plot as made.
     auto read = [x, y, mito] {
-        return ScatterColumns{as_numbers(*x), as_numbers(*y),
-                              mito ? as_numbers(*mito) : std::vector<double>{}};
+        return QcScatterPlot::makeCloud(as_numbers(*x), as_numbers(*y),
+                                        mito ? as_numbers(*mito) : std::vector<double>{});
     };
     if (!background || cohort_->n_obs() <= kBackgroundScatterAbove) {
         showScatter(read(), mito_name);
@@ -308,8 +316,9 @@ void QcPanel::rebuildScatter(bool background) {
     // cohort (or a rebuild done meanwhile) makes the result stale, and it is dropped.
     scatter_in_flight_ = true;
     const int generation = rebuild_generation_;
-    auto* watcher = new QFutureWatcher<ScatterColumns>(this);
-    connect(watcher, &QFutureWatcher<ScatterColumns>::finished, this,
+    using Cloud = std::shared_ptr<const QcScatterPlot::Cloud>;
+    auto* watcher = new QFutureWatcher<Cloud>(this);
+    connect(watcher, &QFutureWatcher<Cloud>::finished, this,
             [this, watcher, generation, mito_name] {
                 watcher->deleteLater();
                 if (generation != rebuild_generation_ || !scatter_in_flight_) return;
@@ -320,9 +329,9 @@ void QcPanel::rebuildScatter(bool background) {
         QtConcurrent::run(background_pool(), [cohort = cohort_, read] { return read(); }));
 }
 
-void QcPanel::showScatter(ScatterColumns columns, const QString& mito_name) {
-    scatter_->setData(scatter_x_, std::move(columns.x), scatter_y_, std::move(columns.y), mito_name,
-                      std::move(columns.mito));
+void QcPanel::showScatter(std::shared_ptr<const QcScatterPlot::Cloud> cloud,
+                          const QString& mito_name) {
+    scatter_->setCloud(scatter_x_, scatter_y_, mito_name, std::move(cloud));
     for (int axis = 0; axis < 2; ++axis) {
         const QString& m = axis == 0 ? scatter_x_ : scatter_y_;
         Threshold t = thresholds_.count(m) ? thresholds_.at(m) : Threshold{};
@@ -361,10 +370,10 @@ void QcPanel::updateCounts() {
     if (rules.empty()) {
         counts_ = ThresholdCounts{};
         counts_.total = n;
-        counts_.group_total = count_codes(groups_, n_groups);
+        counts_.group_total = count_codes(*groups_, n_groups);
         counts_.group_removed.assign(static_cast<size_t>(n_groups), 0);
     } else {
-        counts_ = count_removed(rules, groups_, n_groups);
+        counts_ = count_removed(rules, *groups_, n_groups);
     }
     metric_counts_ = ThresholdCounts{};
     if (thresholds_.count(metric())) {  // (the column's copy only then: 8 MB at 1M cells)
@@ -372,7 +381,7 @@ void QcPanel::updateCounts() {
         const Threshold& t = thresholds_.at(metric());
         if (!shown.empty())
             metric_counts_ =
-                count_removed({ThresholdRule{shown, t.lower, t.upper}}, groups_, n_groups);
+                count_removed({ThresholdRule{shown, t.lower, t.upper}}, *groups_, n_groups);
     }
     summary_->setText(summaryText());
 }

@@ -80,10 +80,7 @@ private:
     void showDistribution();
     /// `background`: a large cohort's columns are read on a worker (the scatter follows).
     void rebuildScatter(bool background = false);
-    struct ScatterColumns {
-        std::vector<double> x, y, mito;
-    };
-    void showScatter(ScatterColumns columns, const QString& mito_name);
+    void showScatter(std::shared_ptr<const QcScatterPlot::Cloud> cloud, const QString& mito_name);
     void updateCounts();
     std::vector<double> metricValues(const QString& metric) const;
 
@@ -97,7 +94,8 @@ private:
     QLabel* summary_ = nullptr;
     QSplitter* splitter_ = nullptr;
     std::map<QString, Threshold> thresholds_;
-    std::vector<int32_t> groups_;
+    // One code per cell of the batch column (empty: none), shared with the distribution plot.
+    QcDistributionPlot::SharedCodes groups_ = std::make_shared<const std::vector<int32_t>>();
     QStringList group_names_;
     QString scatter_x_, scatter_y_;
     ThresholdCounts counts_, metric_counts_;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include <QContextMenuEvent>
 #include <QFutureWatcher>
@@ -49,15 +50,27 @@ QcDistributionPlot::QcDistributionPlot(QWidget* parent) : PlotWidget(parent) {
 void QcDistributionPlot::setData(const QString& metric, std::vector<double> values,
                                  std::vector<int32_t> groups, const QStringList& group_names,
                                  std::vector<QColor> colors) {
+    setSharedData(metric, std::make_shared<const std::vector<double>>(std::move(values)),
+                  std::make_shared<const std::vector<int32_t>>(std::move(groups)), group_names,
+                  std::move(colors));
+}
+
+void QcDistributionPlot::setSharedData(const QString& metric, SharedValues values,
+                                       SharedCodes groups, const QStringList& group_names,
+                                       std::vector<QColor> colors) {
     metric_ = metric;
-    values_ = std::move(values);
-    groups_ = std::move(groups);
-    if (groups_.size() != values_.size()) groups_.clear();  // no metric, or a stale grouping
-    group_names_ = groups_.empty() ? QStringList{tr("all cells")} : group_names;
+    // The replaced vectors (8-12 MB at 1M cells) are freed on a worker unless a job has them.
+    release_in_background(std::exchange(
+        values_, values ? std::move(values) : std::make_shared<const std::vector<double>>()));
+    // No metric, or a stale grouping: a single group.
+    if (!groups || groups->size() != values_->size())
+        groups = std::make_shared<const std::vector<int32_t>>();
+    release_in_background(std::exchange(groups_, std::move(groups)));
+    group_names_ = groups_->empty() ? QStringList{tr("all cells")} : group_names;
     colors_ = colors.size() >= static_cast<size_t>(group_names_.size())
                   ? std::move(colors)
                   : categorical_palette(static_cast<int>(group_names_.size()));
-    if (groups_.empty()) colors_ = {QColor(70, 110, 170)};
+    if (groups_->empty()) colors_ = {QColor(70, 110, 170)};
     setTitle(metric);
     recompute();
 }
@@ -112,10 +125,10 @@ QcDistributionPlot::Binned QcDistributionPlot::bin(const std::vector<double>& va
 
 void QcDistributionPlot::recompute() {
     const int n_groups = static_cast<int>(group_names_.size());
-    auto [lo, hi] = finite_range(values_, log_);
+    auto [lo, hi] = finite_range(*values_, log_);
     auto [a, b] = padded_range(lo, hi, log_, 0.02);
     axis_ = Axis(a, b, log_);
-    const int bins = static_cast<int>(std::clamp(std::sqrt(double(values_.size())), 10.0, 60.0));
+    const int bins = static_cast<int>(std::clamp(std::sqrt(double(values_->size())), 10.0, 60.0));
     std::vector<double> edges(static_cast<size_t>(bins + 1));
     for (int i = 0; i <= bins; ++i) {
         double t = double(i) / bins;
@@ -124,12 +137,12 @@ void QcDistributionPlot::recompute() {
                  : a + t * (b - a);
     }
     const int generation = ++binning_generation_;
-    if (values_.size() <= kBackgroundBinningAbove) {
-        apply(bin(values_, groups_, n_groups, std::move(edges)));
+    if (values_->size() <= kBackgroundBinningAbove) {
+        apply(bin(*values_, *groups_, n_groups, std::move(edges)));
         return;
     }
-    // The worker gets copies (the plot may change or go away meanwhile); a later recompute()
-    // makes this result stale, and it is dropped.
+    // The worker shares the vectors, never changed (the plot may take others or go away
+    // meanwhile); a later recompute() makes this result stale, and it is dropped.
     histogram_ = {};
     quartiles_.clear();
     group_sizes_.clear();
@@ -143,7 +156,7 @@ void QcDistributionPlot::recompute() {
     watcher->setFuture(QtConcurrent::run(
         background_pool(),
         [values = values_, groups = groups_, n_groups, edges = std::move(edges)]() mutable {
-            return bin(values, groups, n_groups, std::move(edges));
+            return bin(*values, *groups, n_groups, std::move(edges));
         }));
 }
 
@@ -166,14 +179,14 @@ void QcDistributionPlot::paintPlot(QPainter& p, const QRectF& area) {
     p.fillRect(area, Qt::white);
     drawTitle(p, area);
     const QRectF plot = plotRect(area);
-    if (values_.empty()) {
+    if (values_->empty()) {
         drawMessage(p, area,
                     tr("No QC metric to show.\nOpen a cohort and run the pipeline, "
                        "or pick a numeric column."));
         return;
     }
     if (binning_) {
-        drawMessage(p, area, tr("Binning %L1 cells\u2026").arg(values_.size()));
+        drawMessage(p, area, tr("Binning %L1 cells\u2026").arg(values_->size()));
         return;
     }
     if (style_ == Style::Histogram)
@@ -377,7 +390,7 @@ void QcDistributionPlot::handleDragged(int id, QPointF pos) {
 }
 
 void QcDistributionPlot::mouseDoubleClickEvent(QMouseEvent* event) {
-    if (values_.empty()) return;
+    if (values_->empty()) return;
     const QRectF plot = plotRect(QRectF(rect()));
     if (!plot.contains(event->position())) return;
     double value = valueAt(event->position());
@@ -428,23 +441,42 @@ QcScatterPlot::QcScatterPlot(QWidget* parent) : PlotWidget(parent) {
     setToolTip(tr("Drag the red lines to move the thresholds"));
 }
 
-void QcScatterPlot::setData(const QString& x_title, std::vector<double> x, const QString& y_title,
-                            std::vector<double> y, const QString& color_title,
-                            std::vector<double> color) {
-    x_title_ = x_title;
-    y_title_ = y_title;
-    color_title_ = color_title;
+std::shared_ptr<const QcScatterPlot::Cloud> QcScatterPlot::makeCloud(std::vector<double> x,
+                                                                     std::vector<double> y,
+                                                                     std::vector<double> color) {
     auto cloud = std::make_shared<Cloud>();
     cloud->x = std::move(x);
     cloud->y = std::move(y);
     cloud->color = std::move(color);
     if (cloud->y.size() != cloud->x.size()) cloud->y.assign(cloud->x.size(), kNoThreshold);
     if (cloud->color.size() != cloud->x.size()) cloud->color.clear();
-    auto [clo, chi] = finite_range(cloud->color, false);
+    for (int positive = 0; positive < 2; ++positive) {
+        cloud->x_range[positive] = finite_range(cloud->x, positive);
+        cloud->y_range[positive] = finite_range(cloud->y, positive);
+    }
+    cloud->color_range = finite_range(cloud->color, false);
+    return cloud;
+}
+
+void QcScatterPlot::setData(const QString& x_title, std::vector<double> x, const QString& y_title,
+                            std::vector<double> y, const QString& color_title,
+                            std::vector<double> color) {
+    setCloud(x_title, y_title, color_title,
+             makeCloud(std::move(x), std::move(y), std::move(color)));
+}
+
+void QcScatterPlot::setCloud(const QString& x_title, const QString& y_title,
+                             const QString& color_title, std::shared_ptr<const Cloud> cloud) {
+    if (!cloud) cloud = makeCloud({}, {}, {});
+    x_title_ = x_title;
+    y_title_ = y_title;
+    color_title_ = color_title;
+    const auto [clo, chi] = cloud->color_range;
     color_lo_ = std::isfinite(clo) ? clo : 0.0;
     color_hi_ = std::isfinite(chi) ? chi : 1.0;
     if (color_hi_ <= color_lo_) color_hi_ = color_lo_ + 1.0;
-    cloud_ = std::move(cloud);
+    // The replaced cloud (24 MB at 1M cells) is freed on a worker unless a raster job has it.
+    release_in_background(std::exchange(cloud_, std::move(cloud)));
     setTitle(cloud_->x.empty() ? QString() : tr("%1 vs %2").arg(y_title_, x_title_));
     setLogScale(log_x_, log_y_);
 }
@@ -456,8 +488,8 @@ void QcScatterPlot::clear() {
 void QcScatterPlot::setLogScale(bool log_x, bool log_y) {
     log_x_ = log_x;
     log_y_ = log_y;
-    auto [xl, xh] = finite_range(cloud_->x, log_x_);
-    auto [yl, yh] = finite_range(cloud_->y, log_y_);
+    auto [xl, xh] = cloud_->x_range[log_x_ ? 1 : 0];
+    auto [yl, yh] = cloud_->y_range[log_y_ ? 1 : 0];
     auto [xa, xb] = padded_range(xl, xh, log_x_);
     auto [ya, yb] = padded_range(yl, yh, log_y_);
     x_axis_ = Axis(xa, xb, log_x_);
@@ -492,8 +524,7 @@ void QcScatterPlot::renderExport(QPainter& painter, const QRectF& area) {
 }
 
 QcScatterPlot::RasterJob QcScatterPlot::rasterJob(const QSize& size) const {
-    return RasterJob{cloud_, size, x_axis_, y_axis_, color_lo_, color_hi_, map_,
-                     data_generation_};
+    return RasterJob{cloud_, size, x_axis_, y_axis_, color_lo_, color_hi_, map_, data_generation_};
 }
 
 void QcScatterPlot::requestRaster(const QSize& size) {

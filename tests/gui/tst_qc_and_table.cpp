@@ -136,6 +136,33 @@ private slots:
         QCOMPARE(panel.counts().removed, removed);
     }
 
+    void plotsShareTheColumnsTheyShow() {
+        // The distribution shows a float column as the cohort holds it (no copy on the GUI
+        // thread; the shared pointer keeps the cohort alive); the scatter's cloud comes with its
+        // ranges, made where the columns are read.
+        auto cohort = synthetic_cohort(4000);
+        QcPanel panel;
+        panel.setCohort(cohort);
+        const std::vector<double>& shown = panel.distribution()->values();
+        QCOMPARE(shown.data(), cohort->obs.find("total_counts")->floats.data());
+        const Column* mito = cohort->obs.find("pct_counts_mt");
+        std::vector<double> x = {-2, 0, 3, NAN, 7, INFINITY}, y = {1, 2, 3, 4, 5, 6};
+        auto cloud = QcScatterPlot::makeCloud(x, y, mito->floats);  // colours of another size
+        QCOMPARE(cloud->x_range[0], std::make_pair(-2.0, 7.0));     // every finite value
+        QCOMPARE(cloud->x_range[1], std::make_pair(3.0, 7.0));      // positive: a log axis
+        QCOMPARE(cloud->y_range[1], std::make_pair(1.0, 6.0));
+        QVERIFY(cloud->color.empty());
+        QVERIFY(!std::isfinite(cloud->color_range.first));
+        auto lonely = QcScatterPlot::makeCloud({5}, {}, {});  // y of another size: no values
+        QCOMPARE(lonely->y.size(), size_t(1));
+        QVERIFY(std::isnan(lonely->y[0]));
+        QcScatterPlot plot;
+        plot.setCloud(QStringLiteral("x"), QStringLiteral("y"), QString(), cloud);
+        QCOMPARE(plot.pointCount(), int64_t(6));
+        plot.setLogScale(false, false);  // from the cloud's ranges: no pass over the points
+        QCOMPARE(plot.pointCount(), int64_t(6));
+    }
+
     void largeDistributionsAreBinnedInTheBackground() {
         QcDistributionPlot plot;
         plot.resize(600, 400);

@@ -403,39 +403,67 @@ void EmbeddingView::splatPoints() {
     // The projection of a widget of the framebuffer's size: framebuffer pixels, as GL's.
     const ScreenProjection projection = scene_.projection(QSizeF(image.width, image.height));
     const uint8_t* mask = visible_mask_.empty() ? nullptr : visible_mask_.data();
-    std::vector<SplatLayer> layers(1);
-    SplatLayer& base = layers[0];
+    SplatLayer base;
     base.visible = mask;
     base.stride =
         point_budget_ > 0 && n_ > point_budget_ ? (n_ + point_budget_ - 1) / point_budget_ : 1;
     base.point_size = point_size_;
     base.opacity = opacity_;
-    std::vector<uint8_t> unselected;
-    if (selection_.empty()) {
-        base.rgba = rgba_.data();
-    } else {
-        base.uniform = pack(dimmedColor());
-        const double top_opacity = std::min(1.0, opacity_ + 0.25);
-        if (top_opacity >= 1) {
-            // An opaque highlight square (a pixel larger, same centre) covers the point's own
-            // dimmed one: those are left out (a lasso over half of 1M cells: 1M squares, not
-            // 1.5M), with the same picture.
-            unselected = mask ? visible_mask_ : std::vector<uint8_t>(static_cast<size_t>(n_), 1);
-            for (int64_t i : selection_) unselected[static_cast<size_t>(i)] = 0;
-            base.visible = unselected.data();
-        }
-        SplatLayer top;
-        top.ids = &selection_;
-        top.visible = mask;
-        top.rgba = rgba_.data();
-        top.point_size = point_size_ + 1;
-        top.opacity = top_opacity;
-        layers.push_back(top);
-    }
+    base.rgba = rgba_.data();
+    SplatLayer top;
+    top.ids = &selection_;
+    top.visible = mask;
+    top.rgba = rgba_.data();
+    top.point_size = point_size_ + 1;
+    top.opacity = std::min(1.0, opacity_ + 0.25);
     SplatOptions options;
     options.use_depth = dims_ == 3;
     options.background = pack(scene_.background());
-    splatted_ = splatter_.draw(xyz_.data(), n_, projection, layers, options, image);
+    const uint32_t dimmed = pack(dimmedColor());
+    const int64_t pixels = int64_t(image.width) * image.height;
+
+    if (opacity_ >= 1 && n_ < int64_t(kNoPoint)) {
+        // Opaque points: the images hold which point is on top of each pixel, so a recolour
+        // only looks colours up again (1M points: ~3 ms, not a whole splat), and a new
+        // selection splats the selected cells alone.
+        const bool resized = point_ids_width_ != image.width || point_ids_height_ != image.height;
+        options.write_ids = true;
+        if (geometry_dirty_ || resized || !point_ids_valid_) {
+            base_point_ids_.resize(static_cast<size_t>(pixels));
+            splatted_base_ = splatter_.draw(xyz_.data(), n_, projection, {base}, options,
+                                            {reinterpret_cast<uint8_t*>(base_point_ids_.data()),
+                                             image.width, image.height});
+        }
+        if (geometry_dirty_ || selection_dirty_ || resized || !point_ids_valid_) {
+            splatted_top_ = 0;
+            top_point_ids_.clear();
+            if (!selection_.empty()) {
+                top_point_ids_.resize(static_cast<size_t>(pixels));
+                splatted_top_ = splatter_.draw(
+                    xyz_.data(), n_, projection, {top}, options,
+                    {reinterpret_cast<uint8_t*>(top_point_ids_.data()), image.width,
+                     image.height});
+            }
+        }
+        point_ids_width_ = image.width;
+        point_ids_height_ = image.height;
+        point_ids_valid_ = true;
+        resolve_point_ids(base_point_ids_.data(),
+                          top_point_ids_.empty() ? nullptr : top_point_ids_.data(), pixels,
+                          rgba_.data(), selection_.empty() ? nullptr : &dimmed, options.background,
+                          image.pixels);
+        splatted_ = splatted_base_ + splatted_top_;
+    } else {
+        // Translucent points blend in drawing order: every frame is a whole splat.
+        point_ids_valid_ = false;
+        std::vector<SplatLayer> layers{base};
+        if (!selection_.empty()) {
+            layers[0].rgba = nullptr;
+            layers[0].uniform = dimmed;
+            layers.push_back(top);
+        }
+        splatted_ = splatter_.draw(xyz_.data(), n_, projection, layers, options, image);
+    }
     scene_.rasterUpdated();
 }
 
@@ -485,7 +513,10 @@ int EmbeddingView::rightOverlayWidth() const {
     int covered = 0;
     if (!legend_->isHidden()) covered = std::max(covered, legend_->sizeHint().width());
     if (!color_bar_->isHidden()) covered = std::max(covered, color_bar_->sizeHint().width());
-    return covered > 0 ? covered + 2 * kMargin : 0;
+    // In steps of 32 px: a colour bar whose labels are a little wider (another gene) keeps the
+    // fit, so the recolour is a colour look-up, not a new splat of every point.
+    constexpr int kStep = 32;
+    return covered > 0 ? (covered + 2 * kMargin + kStep - 1) / kStep * kStep : 0;
 }
 
 CameraState EmbeddingView::cameraState() const {
@@ -560,9 +591,14 @@ void EmbeddingView::layoutOverlays() {
     status_->adjustSize();
     status_->move(kMargin, height() - status_->height() - kMargin);
     // The automatic fit leaves room for the legend or colour bar: it follows them (a colouring
-    // chosen after the fit) until the user moves the camera.
-    if (auto_fitted_ && camera_fitted_ && n_ > 0 && rightOverlayWidth() != fitted_reserved_)
+    // chosen after the fit) until the user moves the camera. A strip a little narrower keeps
+    // the fit (another gene's colour bar): the picture does not jump, and a large cloud's
+    // recolour stays a colour look-up.
+    const int reserve = rightOverlayWidth();
+    if (auto_fitted_ && camera_fitted_ && n_ > 0 &&
+        (reserve > fitted_reserved_ || reserve < fitted_reserved_ * 3 / 4)) {
         resetView();
+    }
     placeholder_->setGeometry(rect());
 }
 

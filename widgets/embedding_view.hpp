@@ -183,6 +183,11 @@ private:
     // (20k points: ~20 ms as points, ~3 ms splatted with the texture upload).
     int64_t splat_above_ = 20000;
     int64_t splatted_ = 0;  // points drawn by the last splat
+    // Opaque splats: the point on top of each framebuffer pixel per layer (kNoPoint: none).
+    std::vector<uint32_t> base_point_ids_, top_point_ids_;
+    int point_ids_width_ = 0, point_ids_height_ = 0;
+    bool point_ids_valid_ = false;
+    int64_t splatted_base_ = 0, splatted_top_ = 0;
     int64_t point_budget_ = 0;
     int dims_ = 2;
     // colouring

@@ -111,6 +111,8 @@ int64_t PointSplatter::draw(const float* xyz, int64_t n, const ScreenProjection&
         const uint32_t uniform = with_opacity(layer.uniform, layer.opacity);
         const bool per_point_colour = layer.rgba != nullptr;
         const bool clear = l == 0;
+        const bool ids = options.write_ids;
+        const uint32_t background = ids ? kNoPoint : options.background;
 #pragma omp parallel num_threads(threads) reduction(+ : drawn)
         {
             // Pass 1: the points' squares, each chunk's in order, into its groups' buckets.
@@ -134,7 +136,9 @@ int64_t PointSplatter::draw(const float* xyz, int64_t n, const ScreenProjection&
                     if (x1 < 0 || y1 < 0 || x0 >= width || y0 >= height || x1 < x0 || y1 < y0)
                         continue;
                     uint32_t color = uniform;
-                    if (per_point_colour) {
+                    if (ids) {
+                        color = static_cast<uint32_t>(i);
+                    } else if (per_point_colour) {
                         std::memcpy(&color, layer.rgba + 4 * i, 4);
                         color = with_opacity(color, layer.opacity);
                     }
@@ -154,7 +158,7 @@ int64_t PointSplatter::draw(const float* xyz, int64_t n, const ScreenProjection&
             for (int g = 0; g < groups; ++g) {
                 for_group_rows(g, [&](int y) {
                     if (clear)
-                        std::fill_n(pixels + int64_t(y) * width, width, options.background);
+                        std::fill_n(pixels + int64_t(y) * width, width, background);
                     if (use_depth)
                         std::fill_n(depth_.data() + int64_t(y) * width, width,
                                     std::numeric_limits<float>::infinity());
@@ -166,7 +170,7 @@ int64_t PointSplatter::draw(const float* xyz, int64_t n, const ScreenProjection&
                         const bool all_mine = group_of[sy0] == g && group_of[sy1] == g;
                         const int x0 = std::max<int>(s.x0, 0);
                         const int x1 = std::min<int>(s.x0 + s.width - 1, width - 1);
-                        const bool opaque = (s.color >> 24) == 255;
+                        const bool opaque = ids || (s.color >> 24) == 255;
                         for (int y = sy0; y <= sy1; ++y) {
                             if (!all_mine && group_of[y] != g) continue;
                             uint32_t* row = pixels + int64_t(y) * width;
@@ -194,6 +198,25 @@ int64_t PointSplatter::draw(const float* xyz, int64_t n, const ScreenProjection&
         }
     }
     return drawn;
+}
+
+void resolve_point_ids(const uint32_t* base, const uint32_t* top, int64_t pixels,
+                       const uint8_t* rgba, const uint32_t* base_uniform, uint32_t background,
+                       uint8_t* out) {
+    uint32_t* dst = reinterpret_cast<uint32_t*>(out);
+#pragma omp parallel for schedule(static)
+    for (int64_t p = 0; p < pixels; ++p) {
+        uint32_t color = background;
+        if (top && top[p] != kNoPoint) {
+            std::memcpy(&color, rgba + 4 * int64_t(top[p]), 4);
+        } else if (base[p] != kNoPoint) {
+            if (base_uniform)
+                color = *base_uniform;
+            else
+                std::memcpy(&color, rgba + 4 * int64_t(base[p]), 4);
+        }
+        dst[p] = color;
+    }
 }
 
 }  // namespace transcura::widgets

@@ -31,8 +31,15 @@ struct SplatLayer {
     double opacity = 1;
 };
 
+/// In an image of point ids: no point on this pixel.
+constexpr uint32_t kNoPoint = 0xffffffffu;
+
 struct SplatOptions {
     bool use_depth = false;            // 3D: the nearest point of each pixel wins
+    /// The image receives, as a uint32_t per pixel, the index of the point on top (kNoPoint
+    /// where none); colours and opacity are ignored (every point opaque). A recolour then
+    /// only looks the colours up again (resolve_point_ids): the squares stay where they are.
+    bool write_ids = false;
     uint32_t background = 0xffffffffu; // R | G << 8 | B << 16 | A << 24
     int num_threads = 0;               // 0: OpenMP's default
 };
@@ -69,5 +76,12 @@ private:
     std::vector<float> depth_;
     std::vector<uint8_t> row_group_;
 };
+
+/// The picture of opaque layers from their id images (same size, `pixels` pixels): the top
+/// layer's point where it has one, else the base's (in `base_uniform` when given, its colour
+/// from `rgba` otherwise), else the background. `top` may be null.
+void resolve_point_ids(const uint32_t* base, const uint32_t* top, int64_t pixels,
+                       const uint8_t* rgba, const uint32_t* base_uniform, uint32_t background,
+                       uint8_t* out);
 
 }  // namespace transcura::widgets

@@ -348,6 +348,37 @@ private slots:
         compareSplatWithVtk("zoomed in 5x, inside 4 px of the edges", 0.005, 0, 4);
     }
 
+    void aRecolourOrSelectionRedrawsOnlyWhatChanged() {
+        // Opaque splats keep which point is on top of each pixel: a recolour looks colours up
+        // again, a selection splats the selected cells alone. Each must give the picture a
+        // whole new splat gives.
+        Blobs b = make_blobs(150000, 5);
+        view_->setPoints(b.xy, 2);
+        view_->setSplatThreshold(0);
+        view_->setCategorical(QStringLiteral("cell type"), b.labels, names(5));
+        view_->grabFramebuffer();
+        auto fresh = [&] {
+            view_->setSplatThreshold(0);  // (geometry dirty: everything splatted again)
+            return view_->grabFramebuffer();
+        };
+        std::vector<float> values(150000);
+        for (size_t i = 0; i < values.size(); ++i) values[i] = b.xy[2 * i + 1];
+        view_->setContinuous(QStringLiteral("y"), values);
+        const QImage recoloured = view_->grabFramebuffer();
+        QCOMPARE(recoloured, fresh());
+        std::vector<int64_t> selected;
+        for (int64_t i = 0; i < 150000; i += 3) selected.push_back(i);
+        view_->setSelection(selected);
+        const QImage with_selection = view_->grabFramebuffer();
+        QCOMPARE(with_selection, fresh());
+        QVERIFY(with_selection != recoloured);
+        view_->setUniformColor(QColor(200, 30, 30));  // a recolour under the selection
+        const QImage recoloured_selection = view_->grabFramebuffer();
+        QCOMPARE(recoloured_selection, fresh());
+        view_->setSelection({});
+        QCOMPARE(view_->grabFramebuffer(), fresh());
+    }
+
     void splatIn3DKeepsTheNearestPoint() {
         const int64_t n = 100000;
         std::mt19937 rng(5);

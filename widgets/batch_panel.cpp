@@ -194,7 +194,7 @@ void BatchPanel::setCohort(std::shared_ptr<const Cohort> cohort) {
         label_box_->addItem(tr("(none)"), QString());
         if (cohort_) {
             for (const Column& c : cohort_->obs.columns) {
-                if (!as_categories(c, 500)) continue;
+                if (!has_categories(c, 500)) continue;
                 const QString name = QString::fromStdString(c.name);
                 batch_box_->addItem(name, name);
                 label_box_->addItem(name, name);

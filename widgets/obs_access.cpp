@@ -2,6 +2,8 @@
 
 #include <cmath>
 #include <limits>
+#include <string_view>
+#include <unordered_set>
 
 namespace transcura::widgets {
 
@@ -33,6 +35,26 @@ std::optional<Categories> as_categories(const Column& column, int max_categories
         }
         default:
             return std::nullopt;
+    }
+}
+
+bool has_categories(const Column& column, int max_categories) {
+    switch (column.type) {
+        case ColumnType::Categorical:
+            return static_cast<int>(column.categories.size()) <= max_categories;
+        case ColumnType::Bool:
+            return max_categories >= 2;
+        case ColumnType::String: {
+            // As Column::categorize counts them ("" is missing), stopping past the limit.
+            std::unordered_set<std::string_view> distinct;
+            for (const std::string& value : column.strings)
+                if (!value.empty() && distinct.insert(value).second &&
+                    static_cast<int>(distinct.size()) > max_categories)
+                    return false;
+            return true;
+        }
+        default:
+            return false;
     }
 }
 

@@ -20,6 +20,10 @@ struct Categories {
 /// values are not treated as categories. nullopt when the column has more than
 /// `max_categories` distinct values or is numeric.
 std::optional<Categories> as_categories(const Column& column, int max_categories = 2000);
+/// Whether as_categories(column, max_categories) would give categories, without making them
+/// (lists of groupable columns: as_categories copied every categorical column's codes, 4 MB
+/// each at 1M cells, and coded every string column, only to be asked this).
+bool has_categories(const Column& column, int max_categories = 2000);
 /// Numeric columns as doubles (NaN = missing); empty for other types.
 std::vector<double> as_numbers(const Column& column);
 std::vector<float> as_floats(const Column& column);

@@ -124,7 +124,7 @@ void QcPanel::setCohort(std::shared_ptr<const Cohort> cohort, const QString& bat
             for (const Column& c : cohort_->obs.columns) {
                 QString name = QString::fromStdString(c.name);
                 if (c.is_numeric() && c.type != ColumnType::Bool) metric_box_->addItem(name);
-                if (as_categories(c, 200)) group_box_->addItem(name);
+                if (has_categories(c, 200)) group_box_->addItem(name);
             }
         }
         QString key = batch_key.isEmpty() && cohort_ ? default_batch_key(cohort_->obs) : batch_key;

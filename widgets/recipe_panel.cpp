@@ -235,7 +235,7 @@ void RecipePanel::setCohort(std::shared_ptr<const Cohort> cohort) {
         if (cohort_)
             for (const Column& c : cohort_->obs.columns)
                 if (!c.is_numeric() || c.type == ColumnType::Categorical)
-                    if (as_categories(c, kMaxCategories))
+                    if (has_categories(c, kMaxCategories))
                         category_column_->addItem(QString::fromStdString(c.name));
         int index = category_column_->findText(previous);
         if (index < 0 && cohort_)

@@ -76,7 +76,7 @@ void PipelineDialog::setOptions(const PipelineOptions& o, const Cohort* cohort) 
     batch_key_->addItem(QString());
     if (cohort)
         for (const Column& c : cohort->obs.columns)
-            if (widgets::as_categories(c, 200)) batch_key_->addItem(QString::fromStdString(c.name));
+            if (widgets::has_categories(c, 200)) batch_key_->addItem(QString::fromStdString(c.name));
     QString key = QString::fromStdString(o.batch_key);
     if (key.isEmpty() && cohort) key = widgets::default_batch_key(cohort->obs);
     batch_key_->setCurrentText(key);

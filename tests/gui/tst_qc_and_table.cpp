@@ -12,6 +12,7 @@
 
 #include "cohort_table.hpp"
 #include "gui_test_support.hpp"
+#include "obs_access.hpp"
 #include "plot_export.hpp"
 #include "qc_panel.hpp"
 #include "qc_plots.hpp"
@@ -161,6 +162,37 @@ private slots:
         QCOMPARE(plot.pointCount(), int64_t(6));
         plot.setLogScale(false, false);  // from the cloud's ranges: no pass over the points
         QCOMPARE(plot.pointCount(), int64_t(6));
+    }
+
+    void hasCategoriesAgreesWithAsCategories() {
+        std::vector<std::string> few = {"b", "a", "", "c", "a", "e", "d"}, many;
+        for (int i = 0; i < 250; ++i) many.push_back("v" + std::to_string(i % 250));
+        std::vector<int32_t> codes(300);
+        std::vector<std::string> names(300);
+        for (int i = 0; i < 300; ++i) {
+            codes[size_t(i)] = i;
+            names[size_t(i)] = "c" + std::to_string(i);
+        }
+        Column masked = Column::make_string("masked", {"x", "y", "z"});
+        masked.missing = {0, 1, 0};
+        const std::vector<Column> columns = {
+            Column::make_string("few", few),  // 5 distinct ("" is missing)
+            Column::make_string("many", many),
+            masked,
+            Column::make_categorical("wide", codes, names),
+            Column::make_categorical("narrow", {0, 1, -1}, {"p", "q"}),
+            Column::make_float("float", {1, 2, 3}),
+            Column::make_int("int", {1, 2, 3}),
+            Column::make_bool("bool", {1, 0, 1}),
+        };
+        for (const Column& c : columns)
+            for (int max : {2, 3, 4, 5, 200, 260, 2000})
+                QVERIFY2(has_categories(c, max) == as_categories(c, max).has_value(),
+                         qPrintable(QStringLiteral("%1 at most %2")
+                                        .arg(QString::fromStdString(c.name))
+                                        .arg(max)));
+        QVERIFY(has_categories(columns[0], 5));
+        QVERIFY(!has_categories(columns[0], 4));
     }
 
     void largeDistributionsAreBinnedInTheBackground() {

@@ -25,7 +25,9 @@ constexpr std::array<uint32_t, 11> kCoolWarm = {0x3b4cc0, 0x5977e3, 0x7b9ff9, 0x
                                                 0xc0d4f5, 0xdddcdc, 0xf2cbb7, 0xf7ac8e,
                                                 0xee8468, 0xd65244, 0xb40426};
 
-constexpr std::array<uint32_t, 6> kExpression = {0xdddddd, 0xfdd49e, 0xfdbb84,
+// Zero expression is a bluish grey, darker than the light grey of unselected cells behind a
+// selection (EmbeddingView::dimmedColor): selected cells without the gene stay visible.
+constexpr std::array<uint32_t, 6> kExpression = {0xc6cad3, 0xfdd49e, 0xfdbb84,
                                                  0xfc8d59, 0xd7301f, 0x7f0000};
 
 template <size_t N>

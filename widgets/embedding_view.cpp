@@ -23,7 +23,7 @@ const QColor kDefaultPointColor(70, 110, 170);
 }  // namespace
 
 QColor EmbeddingView::dimmedColor() {
-    return QColor(212, 212, 212);
+    return QColor(234, 234, 234);  // lighter than every palette's colours (color_maps.cpp)
 }
 
 QSurfaceFormat EmbeddingView::surfaceFormat() {

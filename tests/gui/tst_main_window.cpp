@@ -4,6 +4,7 @@
 // status bar's progress follows reports from a timer, not in the turn that brought them; the
 // live UMAP frames are measured whole (to the end of the window's composition).
 #include <cmath>
+#include <functional>
 #include <random>
 
 #include <QLabel>
@@ -83,6 +84,24 @@ int64_t coloured_pixels(const QImage& image) {
         }
     return n;
 }
+
+/// Counts the paint events a widget receives.
+struct PaintCounter : QObject {
+    PaintCounter(QWidget* widget, std::function<void()> on_paint) : on_paint_(std::move(on_paint)) {
+        widget->installEventFilter(this);
+    }
+    bool eventFilter(QObject*, QEvent* event) override {
+        if (event->type() == QEvent::Paint) {
+            ++count;
+            on_paint_();
+        }
+        return false;
+    }
+    int count = 0;
+
+private:
+    std::function<void()> on_paint_;
+};
 
 }  // namespace
 
@@ -353,6 +372,23 @@ private slots:
         QTRY_COMPARE(label->text(), QStringLiteral("reading"));
         QVERIFY(progress->bar()->isHidden());
         const double seconds = clock.elapsed() / 1000.0;
+        // A new value is painted in a later turn (an update), never inside the report's timer
+        // (QProgressBar::setValue alone repaints at once: a whole window composition).
+        emit controller.progress(0.5, QStringLiteral("known again"));
+        QTRY_VERIFY(!progress->bar()->isHidden());
+        bool in_set_value = false;  // from the value's change to the next turn
+        int synchronous = 0;
+        PaintCounter painted(progress->bar(), [&] { synchronous += in_set_value; });
+        connect(progress->bar(), &QProgressBar::valueChanged, this, [&] {
+            in_set_value = true;
+            QMetaObject::invokeMethod(
+                this, [&] { in_set_value = false; }, Qt::QueuedConnection);
+        });
+        emit controller.progress(0.9, QStringLiteral("later"));
+        QTRY_COMPARE(progress->bar()->value(), 900);
+        QTRY_VERIFY(painted.count > 0);
+        QCOMPARE(synchronous, 0);
+        disconnect(progress->bar(), &QProgressBar::valueChanged, this, nullptr);
         QVERIFY2(changes <= 1 + seconds * 1000 / shell::StatusProgress::kMinIntervalMs,
                  qPrintable(QStringLiteral("%1 changes in %2 s").arg(changes).arg(seconds)));
     }

@@ -4,6 +4,7 @@
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QGridLayout>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -71,18 +72,25 @@ BatchPanel::BatchPanel(QWidget* parent) : QWidget(parent) {
     cancel_ = new QPushButton(tr("Cancel"), this);
     cancel_->setEnabled(false);
 
-    auto* keys = new QHBoxLayout;
-    keys->addWidget(new QLabel(tr("Batch:"), this));
-    keys->addWidget(batch_box_, 1);
-    keys->addSpacing(6);
-    keys->addWidget(new QLabel(tr("Labels:"), this));
-    keys->addWidget(label_box_, 1);
-    keys->addSpacing(6);
-    keys->addWidget(new QLabel(tr("On:"), this));
-    keys->addWidget(embedding_box_, 1);
+    // Three short rows: in two rows the controls made the dock (tabbed with QC, so the whole
+    // right side) at least ~530 px wide, most of a 1280 px window beside the embedding.
+    auto* keys = new QGridLayout;
+    keys->setHorizontalSpacing(6);
+    keys->setVerticalSpacing(4);
+    keys->addWidget(new QLabel(tr("Batch:"), this), 0, 0);
+    keys->addWidget(batch_box_, 0, 1);
+    keys->addWidget(new QLabel(tr("Labels:"), this), 0, 2);
+    keys->addWidget(label_box_, 0, 3);
+    keys->addWidget(new QLabel(tr("On:"), this), 1, 0);
+    keys->addWidget(embedding_box_, 1, 1);
+    auto* harmony = new QHBoxLayout;
+    harmony->addWidget(harmony_);
+    harmony->addWidget(harmony_umap_);
+    harmony->addStretch(1);
+    keys->addLayout(harmony, 1, 2, 1, 2);
+    keys->setColumnStretch(1, 1);
+    keys->setColumnStretch(3, 1);
     auto* actions = new QHBoxLayout;
-    actions->addWidget(harmony_);
-    actions->addWidget(harmony_umap_);
     actions->addWidget(show_corrected_);
     actions->addStretch(1);
     actions->addWidget(run_);

@@ -4,6 +4,7 @@
 
 #include <QElapsedTimer>
 #include <QFutureWatcher>
+#include <QGridLayout>
 #include <QHBoxLayout>
 #include <QLoggingCategory>
 #include <QSignalBlocker>
@@ -51,15 +52,18 @@ QcPanel::QcPanel(QWidget* parent) : QWidget(parent) {
     style_box_->addItem(tr("Violins"));
     log_box_ = new QCheckBox(tr("Log scale"), this);
 
-    auto* controls = new QHBoxLayout;
-    controls->addWidget(new QLabel(tr("Metric:"), this));
-    controls->addWidget(metric_box_, 1);
-    controls->addSpacing(8);
-    controls->addWidget(new QLabel(tr("Batch:"), this));
-    controls->addWidget(group_box_, 1);
-    controls->addSpacing(8);
-    controls->addWidget(style_box_);
-    controls->addWidget(log_box_);
+    // Two rows (metric and style, batch and scale): in one row the controls made the dock at
+    // least ~530 px wide, most of a 1280 px window's width beside the embedding.
+    auto* controls = new QGridLayout;
+    controls->setHorizontalSpacing(8);
+    controls->setVerticalSpacing(4);
+    controls->addWidget(new QLabel(tr("Metric:"), this), 0, 0);
+    controls->addWidget(metric_box_, 0, 1);
+    controls->addWidget(style_box_, 0, 2);
+    controls->addWidget(new QLabel(tr("Batch:"), this), 1, 0);
+    controls->addWidget(group_box_, 1, 1);
+    controls->addWidget(log_box_, 1, 2);
+    controls->setColumnStretch(1, 1);
 
     distribution_ = new QcDistributionPlot(this);
     scatter_ = new QcScatterPlot(this);

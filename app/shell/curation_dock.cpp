@@ -21,8 +21,7 @@ void MainWindow::buildCuration() {
     curation_dock_ = new QDockWidget(tr("Curation"), this);
     curation_dock_->setObjectName(QStringLiteral("curationDock"));
     curation_dock_->setWidget(recipe_panel_);
-    addDockWidget(Qt::LeftDockWidgetArea, curation_dock_);
-    resizeDocks({curation_dock_}, {330}, Qt::Horizontal);
+    addDockWidget(Qt::LeftDockWidgetArea, curation_dock_);  // sized in MainWindow's constructor
 
     curation_ = new CurationController(recipe_panel_, qc_, selection_, embedding_controller_,
                                        errors_, this, this);

@@ -127,16 +127,17 @@ void EmbeddingView::setPoints(const DenseD& m, int x_col, int y_col, int z_col) 
     attachPoints();
 }
 
-void EmbeddingView::setPreparedPoints(std::vector<float> xyz, int dims) {
+void EmbeddingView::setPreparedPoints(std::vector<float> xyz, int dims,
+                                      std::optional<std::array<double, 6>> bounds) {
     dims_ = dims == 3 ? 3 : 2;
     n_ = static_cast<int64_t>(xyz.size()) / 3;
     xyz_ = std::move(xyz);
     xyz_.resize(static_cast<size_t>(3 * n_));
-    attachPoints();
+    attachPoints(bounds);
 }
 
-void EmbeddingView::attachPoints() {
-    bounds_.reset();
+void EmbeddingView::attachPoints(std::optional<std::array<double, 6>> bounds) {
+    bounds_ = bounds;
     rgba_.assign(static_cast<size_t>(4 * n_), 0);
     codes_.clear();
     hidden_.clear();
@@ -178,13 +179,13 @@ void EmbeddingView::clearPoints() {
     setPoints(std::vector<float>{}, 2);
 }
 
-std::array<double, 6> EmbeddingView::bounds() const {
-    if (bounds_) return *bounds_;
+std::array<double, 6> EmbeddingView::point_bounds(const float* xyz, int64_t n,
+                                                  const uint8_t* visible) {
     std::array<double, 6> b{0, 1, 0, 1, 0, 0};
     bool any = false;
-    for (int64_t i = 0; i < n_; ++i) {
-        if (!visible_mask_.empty() && !visible_mask_[static_cast<size_t>(i)]) continue;
-        const float* p = xyz_.data() + 3 * i;
+    for (int64_t i = 0; i < n; ++i) {
+        if (visible && !visible[i]) continue;
+        const float* p = xyz + 3 * i;
         if (!std::isfinite(p[0]) || !std::isfinite(p[1]) || !std::isfinite(p[2])) continue;
         if (!any) b = {p[0], p[0], p[1], p[1], p[2], p[2]};
         any = true;
@@ -193,8 +194,14 @@ std::array<double, 6> EmbeddingView::bounds() const {
             b[2 * c + 1] = std::max(b[2 * c + 1], double(p[c]));
         }
     }
-    bounds_ = b;
     return b;
+}
+
+std::array<double, 6> EmbeddingView::bounds() const {
+    if (!bounds_)
+        bounds_ = point_bounds(xyz_.data(), n_,
+                               visible_mask_.empty() ? nullptr : visible_mask_.data());
+    return *bounds_;
 }
 
 // --------------------------------------------------------------------------------- colours

@@ -48,8 +48,14 @@ public:
     /// Columns of an obsm matrix (z_col < 0: 2D).
     void setPoints(const DenseD& matrix, int x_col = 0, int y_col = 1, int z_col = -1);
     /// Points already laid out as x, y, z floats (z = 0 in 2D), moved in: no conversion on
-    /// the GUI thread (prepared on a worker for large cohorts). Same resets as setPoints.
-    void setPreparedPoints(std::vector<float> xyz, int dims);
+    /// the GUI thread (prepared on a worker for large cohorts), with their bounds when known
+    /// (point_bounds(); a pass over 1M points saved). Same resets as setPoints.
+    void setPreparedPoints(std::vector<float> xyz, int dims,
+                           std::optional<std::array<double, 6>> bounds = std::nullopt);
+    /// Bounds (xmin, xmax, ymin, ymax, zmin, zmax) of the finite points, as the view fits
+    /// them; {0, 1, 0, 1, 0, 0} when there are none.
+    static std::array<double, 6> point_bounds(const float* xyz, int64_t n,
+                                              const uint8_t* visible = nullptr);
     /// Same number of points, moved in place (live UMAP); keeps colours, selection, camera.
     void updatePositions(const float* coords, int64_t n, int dims, bool refit = false);
     void updatePositions(const DenseD& matrix, bool refit = false);
@@ -148,7 +154,7 @@ protected:
 private:
     static QColor dimmedColor();  // unselected cells while a selection is shown
     void releaseGraphics();
-    void attachPoints();
+    void attachPoints(std::optional<std::array<double, 6>> bounds = std::nullopt);
     void markGeometryDirty();
     void markSelectionDirty();
     void markColorsDirty();

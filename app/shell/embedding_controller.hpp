@@ -144,6 +144,7 @@ private:
     struct PreparedPoints {
         std::vector<float> xyz;  // 3 per point (z = 0 in 2D), for EmbeddingView
         int dims = 2;
+        std::array<double, 6> bounds{};  // EmbeddingView::point_bounds of them
     };
     void preparePoints(const QString& key);
     void showPreparedPoints(PreparedPoints points);

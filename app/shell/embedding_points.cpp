@@ -10,6 +10,7 @@
 #include "embedding_controller.hpp"
 #include "embedding_toolbar.hpp"
 #include "embedding_view.hpp"
+#include "later_turn.hpp"
 
 namespace transcura::shell {
 
@@ -78,16 +79,24 @@ void EmbeddingController::preparePoints(const QString& key) {
     // A newer job replaces this one's future (its result is then never delivered).
     points_watcher_.setFuture(
         QtConcurrent::run(widgets::background_pool(), [cohort = cohort_, matrix] {
-            return PreparedPoints{interleaved_xyz(*matrix, 0, 1, -1), 2};
+            PreparedPoints points{interleaved_xyz(*matrix, 0, 1, -1), 2, {}};
+            points.bounds = widgets::EmbeddingView::point_bounds(
+                points.xyz.data(), static_cast<int64_t>(points.xyz.size() / 3));
+            return points;
         }));
 }
 
 void EmbeddingController::showPreparedPoints(PreparedPoints points) {
     const std::vector<int64_t> selection = view_->selection();  // as showEmbedding() keeps it
     points_pending_ = false;
-    view_->setPreparedPoints(std::move(points.xyz), points.dims);
+    // The first paint of 1M points (a splat, then the window's composition) comes in a later
+    // turn, not right after this one: Qt would deliver the update in the same pass, one stall
+    // of both (~40 + ~60 ms under load).
+    view_->setUpdatesEnabled(false);
+    view_->setPreparedPoints(std::move(points.xyz), points.dims, points.bounds);
     reapplyColor();
     view_->setSelection(selection);
+    widgets::in_a_later_turn(view_, [view = view_] { view->setUpdatesEnabled(true); });
     emit pointsShown();
 }
 

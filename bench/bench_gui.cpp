@@ -562,7 +562,7 @@ void part_two(const Args& args) {
         const bool busy = running || window.batchController()->isBusy();
         pipeline.tick(running);
         batch.tick(window.batchController()->isBusy());
-        if (busy && pipeline.last - before > 100)
+        if (busy && pipeline.last - before > 70)
             long_gaps.emplace_back(pipeline.last, pipeline.last - before);
     });
     QElapsedTimer wall;

@@ -329,8 +329,7 @@ void QcPanel::rebuildScatter(bool background) {
                 scatter_in_flight_ = false;
                 showScatter(watcher->result(), mito_name);
             });
-    watcher->setFuture(
-        QtConcurrent::run(background_pool(), [cohort = cohort_, read] { return read(); }));
+    watcher->setFuture(run_in_background([cohort = cohort_, read] { return read(); }));
 }
 
 void QcPanel::showScatter(std::shared_ptr<const QcScatterPlot::Cloud> cloud,

@@ -153,8 +153,7 @@ void QcDistributionPlot::recompute() {
         watcher->deleteLater();
         if (generation == binning_generation_) apply(watcher->result());
     });
-    watcher->setFuture(QtConcurrent::run(
-        background_pool(),
+    watcher->setFuture(run_in_background(
         [values = values_, groups = groups_, n_groups, edges = std::move(edges)]() mutable {
             return bin(*values, *groups, n_groups, std::move(edges));
         }));
@@ -545,8 +544,7 @@ void QcScatterPlot::requestRaster(const QSize& size) {
     });
     // The job holds the cloud (shared, immutable) and copies of the axes: the plot may change
     // or go away meanwhile.
-    watcher->setFuture(
-        QtConcurrent::run(background_pool(), [job = rasterJob(size)] { return rasterize(job); }));
+    watcher->setFuture(run_in_background([job = rasterJob(size)] { return rasterize(job); }));
 }
 
 QImage QcScatterPlot::rasterize(const RasterJob& job) {

@@ -143,21 +143,20 @@ void BatchController::run(const BatchRequest& request) {
         mailbox->post(fraction, text.rfind("batch", 0) == 0 ? text : "Batch: " + text);
     };
     std::shared_ptr<const Cohort> cohort = cohort_;
-    watcher_.setFuture(QtConcurrent::run(
-        widgets::background_pool(), [cohort, request, control]() -> BatchJobResult {
-            BatchJobResult result;
-            result.cohort = cohort;
-            try {
-                result.computed = compute(*cohort, request, control);
-            } catch (const Cancelled&) {
-                result.cancelled = true;
-            } catch (const std::exception& e) {
-                result.error = QString::fromStdString(e.what());
-            } catch (...) {
-                result.error = QStringLiteral("unknown error");
-            }
-            return result;
-        }));
+    watcher_.setFuture(widgets::run_in_background([cohort, request, control]() -> BatchJobResult {
+        BatchJobResult result;
+        result.cohort = cohort;
+        try {
+            result.computed = compute(*cohort, request, control);
+        } catch (const Cancelled&) {
+            result.cancelled = true;
+        } catch (const std::exception& e) {
+            result.error = QString::fromStdString(e.what());
+        } catch (...) {
+            result.error = QStringLiteral("unknown error");
+        }
+        return result;
+    }));
 }
 
 BatchComputation BatchController::compute(const Cohort& cohort, const BatchRequest& request,

@@ -446,19 +446,18 @@ void CurationController::startCount() {
     recount_ = false;
     counting_ = true;
     count_cancel_ = std::make_shared<CancelToken>();
-    watcher_.setFuture(
-        QtConcurrent::run(widgets::background_pool(),
-                          [cohort = cohort_, recipe = recipe_, key = batch_key_.toStdString(),
-                           cancel = count_cancel_, revision = revision_]() {
-                              RecipeCountJob job;
-                              job.revision = revision;
-                              try {
-                                  job.counts = countRecipe(cohort, recipe, key, cancel.get());
-                              } catch (const Cancelled&) {
-                                  job.cancelled = true;
-                              }
-                              return job;
-                          }));
+    watcher_.setFuture(widgets::run_in_background([cohort = cohort_, recipe = recipe_,
+                                                   key = batch_key_.toStdString(),
+                                                   cancel = count_cancel_, revision = revision_]() {
+        RecipeCountJob job;
+        job.revision = revision;
+        try {
+            job.counts = countRecipe(cohort, recipe, key, cancel.get());
+        } catch (const Cancelled&) {
+            job.cancelled = true;
+        }
+        return job;
+    }));
 }
 
 void CurationController::countFinished() {

@@ -444,14 +444,13 @@ bool EmbeddingController::colorByGene(const QString& gene) {
     // index) are immutable and kept alive by the copies of the pointers.
     gene_pending_ = true;
     gene_values_.clear();
-    gene_watcher_.setFuture(
-        QtConcurrent::run(widgets::background_pool(), [cohort = cohort_, gene, index, matrix] {
-            GeneColumn column;
-            column.cohort = cohort.get();
-            column.gene = gene;
-            column.values = geneValues(*cohort, gene, &column.description, index.get(), matrix);
-            return column;
-        }));
+    gene_watcher_.setFuture(widgets::run_in_background([cohort = cohort_, gene, index, matrix] {
+        GeneColumn column;
+        column.cohort = cohort.get();
+        column.gene = gene;
+        column.values = geneValues(*cohort, gene, &column.description, index.get(), matrix);
+        return column;
+    }));
     return true;
 }
 
@@ -469,25 +468,24 @@ void EmbeddingController::startGeneIndex() {
     index_cancel_ = cancel;
     // Transcura's own pool (background_pool.hpp): a build of a second or so must not hold one
     // of the global pool's threads that Qt's raster paint waits for.
-    index_watcher_.setFuture(
-        QtConcurrent::run(widgets::background_pool(), [cohort = cohort_, matrix, cancel] {
-            GeneIndexBuild built;
-            built.cohort = cohort.get();
-            built.matrix = matrix;
-            QElapsedTimer clock;
-            clock.start();
-            GeneIndexOptions options;
-            options.control.cancel = cancel.get();
-            try {
-                built.index =
-                    std::make_shared<const GeneIndex>(GeneIndex::build(matrix->sparse(), options));
-            } catch (const Error&) {
-                // Cancelled (a newer cohort) or a matrix the index refuses: genes are then read by
-                // the scan, which is always right.
-            }
-            built.ms = clock.nsecsElapsed() / 1e6;
-            return built;
-        }));
+    index_watcher_.setFuture(widgets::run_in_background([cohort = cohort_, matrix, cancel] {
+        GeneIndexBuild built;
+        built.cohort = cohort.get();
+        built.matrix = matrix;
+        QElapsedTimer clock;
+        clock.start();
+        GeneIndexOptions options;
+        options.control.cancel = cancel.get();
+        try {
+            built.index =
+                std::make_shared<const GeneIndex>(GeneIndex::build(matrix->sparse(), options));
+        } catch (const Error&) {
+            // Cancelled (a newer cohort) or a matrix the index refuses: genes are then read by
+            // the scan, which is always right.
+        }
+        built.ms = clock.nsecsElapsed() / 1e6;
+        return built;
+    }));
 }
 
 void EmbeddingController::showGeneColors(GeneColumn column) {

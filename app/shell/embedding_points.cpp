@@ -77,13 +77,12 @@ void EmbeddingController::preparePoints(const QString& key) {
     watched_points_generation_ = points_generation_;
     // The matrix lives in the cohort, immutable and kept alive by the job's copy of the pointer.
     // A newer job replaces this one's future (its result is then never delivered).
-    points_watcher_.setFuture(
-        QtConcurrent::run(widgets::background_pool(), [cohort = cohort_, matrix] {
-            PreparedPoints points{interleaved_xyz(*matrix, 0, 1, -1), 2, {}};
-            points.bounds = widgets::EmbeddingView::point_bounds(
-                points.xyz.data(), static_cast<int64_t>(points.xyz.size() / 3));
-            return points;
-        }));
+    points_watcher_.setFuture(widgets::run_in_background([cohort = cohort_, matrix] {
+        PreparedPoints points{interleaved_xyz(*matrix, 0, 1, -1), 2, {}};
+        points.bounds = widgets::EmbeddingView::point_bounds(
+            points.xyz.data(), static_cast<int64_t>(points.xyz.size() / 3));
+        return points;
+    }));
 }
 
 void EmbeddingController::showPreparedPoints(PreparedPoints points) {

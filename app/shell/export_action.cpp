@@ -130,8 +130,7 @@ void ExportAction::startPlan() {
     planning_ = true;
     // Transcura's own pool, not Qt's global one (background_pool.hpp: Qt's raster paint waits
     // for tasks on the global pool, so a plan or an export holding its threads stalls paints).
-    plan_watcher_.setFuture(QtConcurrent::run(
-        widgets::background_pool(),
+    plan_watcher_.setFuture(widgets::run_in_background(
         [cohort, recipe = curation_->recipe(), options, input = input_,
          path = input_path_.toStdString(), cancel = plan_cancel_, revision = revision_]() {
             ExportJobResult job;
@@ -194,9 +193,9 @@ void ExportAction::startExport() {
     const std::shared_ptr<const InputDescription> input =
         input_path_ == curation_->path() && input_cohort_ == cohort.get() ? input_ : nullptr;
     // The channel outlives the job: the lambda holds it.
-    export_watcher_.setFuture(QtConcurrent::run(
-        widgets::background_pool(), [cohort, recipe = curation_->recipe(), options, input,
-                                     channel = channel_, path = curation_->path().toStdString()]() {
+    export_watcher_.setFuture(
+        widgets::run_in_background([cohort, recipe = curation_->recipe(), options, input,
+                                    channel = channel_, path = curation_->path().toStdString()]() {
             ExportJobResult job;
             try {
                 job.input = input ? input

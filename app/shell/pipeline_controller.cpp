@@ -164,7 +164,7 @@ void PipelineController::start(const Request& request) {
         result.seconds = timer.nsecsElapsed() / 1e9;
         return result;
     };
-    watcher_.setFuture(QtConcurrent::run(widgets::background_pool(), job));
+    watcher_.setFuture(widgets::run_in_background(job));
 }
 
 void PipelineController::deliverLayout() {

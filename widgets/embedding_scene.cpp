@@ -147,6 +147,7 @@ struct EmbeddingScene::Impl {
     vtkNew<vtkImageData> raster;
     vtkNew<vtkTexture> raster_texture;
     bool raster_mode = false;
+    bool direct_upload = true;
     bool initialized = false;
 
     PointLayer& layer(Layer which) { return which == Base ? base : highlight; }
@@ -204,7 +205,7 @@ void EmbeddingScene::resize(int width_px, int height_px) {
 
 void EmbeddingScene::render() {
     if (!d->initialized) return;
-    if (d->raster_mode && uploadRaster()) return;
+    if (d->raster_mode && d->direct_upload && uploadRaster()) return;
     vtkOpenGLState* state = d->window->GetState();
     state->Reset();
     state->Push();
@@ -290,6 +291,10 @@ void EmbeddingScene::setRasterMode(bool on) {
     d->renderer->SetTexturedBackground(on);
     d->renderer->SetBackgroundTexture(on ? d->raster_texture.Get() : nullptr);
     if (!on) d->raster->Initialize();  // the memory goes with the mode
+}
+
+void EmbeddingScene::setDirectRasterUpload(bool on) {
+    d->direct_upload = on;
 }
 
 bool EmbeddingScene::rasterMode() const {

@@ -71,6 +71,9 @@ public:
     /// Call rasterUpdated() after writing it.
     uint8_t* rasterImage(int& width_px, int& height_px);
     void rasterUpdated();
+    /// Off: the image is always drawn by VTK as its background (the path taken where Qt's
+    /// framebuffer is not a texture), for tests; on by default.
+    void setDirectRasterUpload(bool on);
 
     // --- appearance ---
     void setPointSize(double pixels);

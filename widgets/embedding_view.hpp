@@ -19,9 +19,9 @@
 
 #include "color_maps.hpp"
 #include "embedding_scene.hpp"
-#include "point_splat.hpp"
 #include "plot_export.hpp"
 #include "point_index.hpp"
+#include "point_splat.hpp"
 #include "transcura/cohort.hpp"
 
 namespace transcura::widgets {
@@ -121,6 +121,12 @@ public:
     /// Above this many points the view splats them into an image that VTK draws as one
     /// texture (point_splat.hpp); up to it they are VTK's GL points.
     void setSplatThreshold(int64_t points);
+    /// Off: the splatted image is drawn by VTK as its background texture instead of being
+    /// copied into the framebuffer (EmbeddingScene::setDirectRasterUpload), for tests.
+    void setDirectRasterUpload(bool on) {
+        scene_.setDirectRasterUpload(on);
+        update();
+    }
     /// Points drawn in the last frame (both layers; splatted ones included).
     int64_t drawnPoints() const;
     /// At most about this many points are drawn per frame (an even stride through the

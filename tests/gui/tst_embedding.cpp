@@ -348,6 +348,29 @@ private slots:
         compareSplatWithVtk("zoomed in 5x, inside 4 px of the edges", 0.005, 0, 4);
     }
 
+    void vtkDrawsTheSplatWhereTheFramebufferIsNoTexture() {
+        // The fallback: VTK's textured background, one texel per pixel, nearest sampling.
+        Blobs b = make_blobs(120000, 4);
+        view_->setPoints(b.xy, 2);
+        view_->setSplatThreshold(0);
+        view_->setCategorical(QStringLiteral("cell type"), b.labels, names(4));
+        const QImage copied = view_->grabFramebuffer();
+        view_->setDirectRasterUpload(false);
+        const QImage drawn_by_vtk = view_->grabFramebuffer();
+        view_->setDirectRasterUpload(true);
+        QCOMPARE(drawn_by_vtk.size(), copied.size());
+        int64_t different = 0, painted = 0;
+        for (int y = 0; y < copied.height(); ++y)
+            for (int x = 0; x < copied.width(); ++x) {
+                if (copied.pixel(x, y) != qRgb(255, 255, 255)) ++painted;
+                if (copied.pixel(x, y) != drawn_by_vtk.pixel(x, y)) ++different;
+            }
+        qInfo("VTK's background: %lld of %lld painted pixels differ from the copied image",
+              static_cast<long long>(different), static_cast<long long>(painted));
+        QVERIFY(painted > 10000);
+        QCOMPARE(different, int64_t(0));
+    }
+
     void aRecolourOrSelectionRedrawsOnlyWhatChanged() {
         // Opaque splats keep which point is on top of each pixel: a recolour looks colours up
         // again, a selection splats the selected cells alone. Each must give the picture a
@@ -480,14 +503,16 @@ private:
                 if (d > tolerance) ++different;
                 summed += d;
             }
-        qInfo("%s: VTK drew %lld points, the splat %lld on screen; %lld of %lld painted pixels "
-              "differ (mean difference %.2f levels)",
-              what, static_cast<long long>(vtk_drawn), static_cast<long long>(splatted),
-              static_cast<long long>(different), static_cast<long long>(painted),
-              double(summed) / std::max<int64_t>(painted, 1) / 3);
-        const QString name = QStringLiteral("splat_%1").arg(QString::fromLatin1(what).toLower())
-                                 .replace(QRegularExpression(QStringLiteral("[^a-z0-9]+")),
-                                          QStringLiteral("_"));
+        qInfo(
+            "%s: VTK drew %lld points, the splat %lld on screen; %lld of %lld painted pixels "
+            "differ (mean difference %.2f levels)",
+            what, static_cast<long long>(vtk_drawn), static_cast<long long>(splatted),
+            static_cast<long long>(different), static_cast<long long>(painted),
+            double(summed) / std::max<int64_t>(painted, 1) / 3);
+        const QString name =
+            QStringLiteral("splat_%1")
+                .arg(QString::fromLatin1(what).toLower())
+                .replace(QRegularExpression(QStringLiteral("[^a-z0-9]+")), QStringLiteral("_"));
         splat.save(QDir(gui_test::screenshot_dir()).filePath(name + QStringLiteral(".png")));
         QVERIFY(painted > 10000);
         QVERIFY2(different <= fraction * painted, what);

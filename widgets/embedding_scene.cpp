@@ -321,12 +321,12 @@ void EmbeddingScene::rasterUpdated() {
 
 void EmbeddingScene::setPointSize(double pixels) {
     d->base.actor->GetProperty()->SetPointSize(static_cast<float>(pixels));
-    d->highlight.actor->GetProperty()->SetPointSize(static_cast<float>(pixels + 1.0));
+    d->highlight.actor->GetProperty()->SetPointSize(static_cast<float>(highlightPointSize(pixels)));
 }
 
 void EmbeddingScene::setOpacity(double opacity) {
     d->base.actor->GetProperty()->SetOpacity(opacity);
-    d->highlight.actor->GetProperty()->SetOpacity(std::min(1.0, opacity + 0.25));
+    d->highlight.actor->GetProperty()->SetOpacity(highlightOpacity(opacity));
 }
 
 void EmbeddingScene::setBackground(QColor color) {

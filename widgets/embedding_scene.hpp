@@ -3,6 +3,7 @@
 // VTK. Renders through vtkGenericOpenGLRenderWindow into the current (Qt) framebuffer, following
 // the recipe in design.md ("VTK inside Qt 6"). Every call that renders or releases GPU
 // resources needs the widget's GL context current.
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -78,6 +79,12 @@ public:
     // --- appearance ---
     void setPointSize(double pixels);
     void setOpacity(double opacity);
+    /// The highlight layer is drawn a pixel larger and more opaque than the base (GL points
+    /// here, the splat in EmbeddingView: one rule for both).
+    static double highlightPointSize(double base_pixels) { return base_pixels + 1.0; }
+    static double highlightOpacity(double base_opacity) {
+        return std::min(1.0, base_opacity + 0.25);
+    }
     void setBackground(QColor color);
     QColor background() const;
 

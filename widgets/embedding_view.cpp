@@ -199,8 +199,8 @@ std::array<double, 6> EmbeddingView::point_bounds(const float* xyz, int64_t n,
 
 std::array<double, 6> EmbeddingView::bounds() const {
     if (!bounds_)
-        bounds_ = point_bounds(xyz_.data(), n_,
-                               visible_mask_.empty() ? nullptr : visible_mask_.data());
+        bounds_ =
+            point_bounds(xyz_.data(), n_, visible_mask_.empty() ? nullptr : visible_mask_.data());
     return *bounds_;
 }
 
@@ -378,9 +378,7 @@ void EmbeddingView::prepareDrawLists() {
     }
     const uint8_t* mask = visible_mask_.empty() ? nullptr : visible_mask_.data();
     if (geometry_dirty_) {
-        // An even stride keeps every region's share of the points (a thinned picture).
-        const int64_t stride =
-            point_budget_ > 0 && n_ > point_budget_ ? (n_ + point_budget_ - 1) / point_budget_ : 1;
+        const int64_t stride = budgetStride();
         base_ids_.clear();
         base_ids_.reserve(static_cast<size_t>(n_ / stride + 1));
         for (int64_t i = 0; i < n_; i += stride)
@@ -400,11 +398,12 @@ void EmbeddingView::prepareDrawLists() {
     geometry_dirty_ = selection_dirty_ = colors_dirty_ = false;
 }
 
+int64_t EmbeddingView::budgetStride() const {
+    // An even stride keeps every region's share of the points (a thinned picture).
+    return point_budget_ > 0 && n_ > point_budget_ ? (n_ + point_budget_ - 1) / point_budget_ : 1;
+}
+
 void EmbeddingView::splatPoints() {
-    auto pack = [](const QColor& c) {
-        return uint32_t(c.red()) | uint32_t(c.green()) << 8 | uint32_t(c.blue()) << 16 |
-               uint32_t(c.alpha()) << 24;
-    };
     SplatImage image;
     image.pixels = scene_.rasterImage(image.width, image.height);
     // The projection of a widget of the framebuffer's size: framebuffer pixels, as GL's.
@@ -412,8 +411,7 @@ void EmbeddingView::splatPoints() {
     const uint8_t* mask = visible_mask_.empty() ? nullptr : visible_mask_.data();
     SplatLayer base;
     base.visible = mask;
-    base.stride =
-        point_budget_ > 0 && n_ > point_budget_ ? (n_ + point_budget_ - 1) / point_budget_ : 1;
+    base.stride = budgetStride();
     base.point_size = point_size_;
     base.opacity = opacity_;
     base.rgba = rgba_.data();
@@ -421,12 +419,12 @@ void EmbeddingView::splatPoints() {
     top.ids = &selection_;
     top.visible = mask;
     top.rgba = rgba_.data();
-    top.point_size = point_size_ + 1;
-    top.opacity = std::min(1.0, opacity_ + 0.25);
+    top.point_size = EmbeddingScene::highlightPointSize(point_size_);
+    top.opacity = EmbeddingScene::highlightOpacity(opacity_);
     SplatOptions options;
     options.use_depth = dims_ == 3;
-    options.background = pack(scene_.background());
-    const uint32_t dimmed = pack(dimmedColor());
+    options.background = splat_color(scene_.background());
+    const uint32_t dimmed = splat_color(dimmedColor());
     const int64_t pixels = int64_t(image.width) * image.height;
 
     if (opacity_ >= 1 && n_ < int64_t(kNoPoint)) {
@@ -437,9 +435,9 @@ void EmbeddingView::splatPoints() {
         options.write_ids = true;
         if (geometry_dirty_ || resized || !point_ids_valid_) {
             base_point_ids_.resize(static_cast<size_t>(pixels));
-            splatted_base_ = splatter_.draw(xyz_.data(), n_, projection, {base}, options,
-                                            {reinterpret_cast<uint8_t*>(base_point_ids_.data()),
-                                             image.width, image.height});
+            splatted_base_ = splatter_.draw(
+                xyz_.data(), n_, projection, {base}, options,
+                {reinterpret_cast<uint8_t*>(base_point_ids_.data()), image.width, image.height});
         }
         if (geometry_dirty_ || selection_dirty_ || resized || !point_ids_valid_) {
             splatted_top_ = 0;
@@ -448,8 +446,7 @@ void EmbeddingView::splatPoints() {
                 top_point_ids_.resize(static_cast<size_t>(pixels));
                 splatted_top_ = splatter_.draw(
                     xyz_.data(), n_, projection, {top}, options,
-                    {reinterpret_cast<uint8_t*>(top_point_ids_.data()), image.width,
-                     image.height});
+                    {reinterpret_cast<uint8_t*>(top_point_ids_.data()), image.width, image.height});
             }
         }
         point_ids_width_ = image.width;

@@ -167,6 +167,8 @@ private:
     void cameraMoved(bool interactive);
     void prepareDrawLists();
     void splatPoints();
+    /// Every how many points a frame draws under the point budget (1: all).
+    int64_t budgetStride() const;
     void applyVisibility();
     void layoutOverlays();
     /// Widget pixels on the right that the legend or colour bar covers (0 when neither shows).

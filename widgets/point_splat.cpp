@@ -56,7 +56,7 @@ uint32_t blend(uint32_t src, uint32_t dst) {
     return out;
 }
 
-/// The layer's k-th point, or -1 past its end.
+/// The layer's points in drawing order: its ids, or every stride-th point.
 struct LayerPoints {
     const SplatLayer& layer;
     int64_t n;
@@ -87,18 +87,21 @@ int64_t PointSplatter::draw(const float* xyz, int64_t n, const ScreenProjection&
     for (int y = 0; y < height; ++y)
         row_group_[static_cast<size_t>(y)] = static_cast<uint8_t>((y / kBandRows) % groups);
     const uint8_t* group_of = row_group_.data();
-    // Each group's rows: clears them (the background, or the depth for a new layer).
+    // The rows of group g, in order (each group clears its own: the background, a layer's depth).
     auto for_group_rows = [&](int g, auto&& row_work) {
         for (int y0 = g * kBandRows; y0 < height; y0 += groups * kBandRows)
             for (int y = y0; y < std::min(height, y0 + kBandRows); ++y) row_work(y);
     };
 
     int64_t drawn = 0;
-    const std::vector<SplatLayer> background_only(1);
-    const std::vector<SplatLayer>& drawn_layers = layers.empty() ? background_only : layers;
-    for (size_t l = 0; l < drawn_layers.size(); ++l) {
-        const SplatLayer& layer = drawn_layers[l];
-        const LayerPoints points{layer, layers.empty() ? 0 : n};
+    if (layers.empty()) {  // the background alone (otherwise the first layer clears the image)
+        std::fill_n(pixels, int64_t(width) * height,
+                    options.write_ids ? kNoPoint : options.background);
+        return 0;
+    }
+    for (size_t l = 0; l < layers.size(); ++l) {
+        const SplatLayer& layer = layers[l];
+        const LayerPoints points{layer, n};
         const int64_t m = points.count();
         const int64_t chunks = (m + kChunkPoints - 1) / kChunkPoints;
         if (buckets_.size() < static_cast<size_t>(chunks * groups))
@@ -143,9 +146,12 @@ int64_t PointSplatter::draw(const float* xyz, int64_t n, const ScreenProjection&
                         color = with_opacity(color, layer.opacity);
                     }
                     // On the image, x0 and y0 are above -32 and below 32000: int16 holds them.
-                    const Square s{static_cast<int16_t>(x0), static_cast<int16_t>(y0),
+                    const Square s{static_cast<int16_t>(x0),
+                                   static_cast<int16_t>(y0),
                                    static_cast<uint8_t>(x1 - x0 + 1),
-                                   static_cast<uint8_t>(y1 - y0 + 1), color, d};
+                                   static_cast<uint8_t>(y1 - y0 + 1),
+                                   color,
+                                   d};
                     const int g0 = group_of[std::max<int64_t>(y0, 0)];
                     const int g1 = group_of[std::min<int64_t>(y1, height - 1)];
                     bucket[g0].push_back(s);
@@ -157,8 +163,7 @@ int64_t PointSplatter::draw(const float* xyz, int64_t n, const ScreenProjection&
 #pragma omp for schedule(dynamic, 1)
             for (int g = 0; g < groups; ++g) {
                 for_group_rows(g, [&](int y) {
-                    if (clear)
-                        std::fill_n(pixels + int64_t(y) * width, width, background);
+                    if (clear) std::fill_n(pixels + int64_t(y) * width, width, background);
                     if (use_depth)
                         std::fill_n(depth_.data() + int64_t(y) * width, width,
                                     std::numeric_limits<float>::infinity());

@@ -17,6 +17,8 @@
 #include <cstdint>
 #include <vector>
 
+#include <QColor>
+
 #include "embedding_scene.hpp"
 
 namespace transcura::widgets {
@@ -25,7 +27,7 @@ namespace transcura::widgets {
 struct SplatLayer {
     /// The points to draw, increasing (nullptr: every point, or every `stride`-th one).
     const std::vector<int64_t>* ids = nullptr;
-    int64_t stride = 1;             // with ids == nullptr: points 0, stride, 2 stride, ...
+    int64_t stride = 1;                // with ids == nullptr: points 0, stride, 2 stride, ...
     const uint8_t* visible = nullptr;  // per point, 0: not drawn (nullptr: all drawn)
     const uint8_t* rgba = nullptr;     // per point colours (nullptr: `uniform` for all)
     uint32_t uniform = 0xff000000u;    // R | G << 8 | B << 16 | A << 24
@@ -33,17 +35,23 @@ struct SplatLayer {
     double opacity = 1;
 };
 
+/// A colour as the splat's pixels and uniforms hold it: R | G << 8 | B << 16 | A << 24.
+inline uint32_t splat_color(const QColor& c) {
+    return uint32_t(c.red()) | uint32_t(c.green()) << 8 | uint32_t(c.blue()) << 16 |
+           uint32_t(c.alpha()) << 24;
+}
+
 /// In an image of point ids: no point on this pixel.
 constexpr uint32_t kNoPoint = 0xffffffffu;
 
 struct SplatOptions {
-    bool use_depth = false;            // 3D: the nearest point of each pixel wins
+    bool use_depth = false;  // 3D: the nearest point of each pixel wins
     /// The image receives, as a uint32_t per pixel, the index of the point on top (kNoPoint
     /// where none); colours and opacity are ignored (every point opaque). A recolour then
     /// only looks the colours up again (resolve_point_ids): the squares stay where they are.
     bool write_ids = false;
-    uint32_t background = 0xffffffffu; // R | G << 8 | B << 16 | A << 24
-    int num_threads = 0;               // 0: OpenMP's default
+    uint32_t background = 0xffffffffu;  // R | G << 8 | B << 16 | A << 24
+    int num_threads = 0;                // 0: OpenMP's default
 };
 
 /// An RGBA image, rows bottom-up (GL's and VTK's order), 4 bytes a pixel.

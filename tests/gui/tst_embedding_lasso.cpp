@@ -33,6 +33,14 @@ QPolygonF scribble(int vertices, std::mt19937& rng) {
     return p;
 }
 
+/// n points of 3 coordinates, each normal with sd 4.
+std::vector<float> gaussian_cloud(int64_t n, std::mt19937& rng) {
+    std::normal_distribution<float> g(0.0f, 4.0f);
+    std::vector<float> xyz(static_cast<size_t>(3 * n));
+    for (auto& v : xyz) v = g(rng);
+    return xyz;
+}
+
 }  // namespace
 
 class TstEmbeddingLasso : public QObject {
@@ -41,10 +49,8 @@ class TstEmbeddingLasso : public QObject {
 private slots:
     void sameAsTheCrossingTest() {
         std::mt19937 rng(5);
-        std::normal_distribution<float> g(0.0f, 4.0f);
         const int64_t n = 200000;
-        std::vector<float> xyz(static_cast<size_t>(3 * n));
-        for (auto& v : xyz) v = g(rng);
+        std::vector<float> xyz = gaussian_cloud(n, rng);
         for (int64_t i = 0; i < n; i += 997) xyz[size_t(3 * i)] = NAN;
         std::vector<uint8_t> mask(static_cast<size_t>(n), 1);
         for (int64_t i = 0; i < n; i += 3) mask[size_t(i)] = 0;
@@ -89,10 +95,8 @@ private slots:
 
     void fasterOnAMillionPoints() {
         std::mt19937 rng(9);
-        std::normal_distribution<float> g(0.0f, 4.0f);
         const int64_t n = 1000000;
-        std::vector<float> xyz(static_cast<size_t>(3 * n));
-        for (auto& v : xyz) v = g(rng);
+        const std::vector<float> xyz = gaussian_cloud(n, rng);
         const QPolygonF lasso = star(400, 0, 0, 4, 9, rng);
         QElapsedTimer t;
         t.start();

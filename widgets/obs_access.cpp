@@ -38,6 +38,21 @@ std::optional<Categories> as_categories(const Column& column, int max_categories
     }
 }
 
+std::optional<CategoryCodes> category_codes(const Column& column, int max_categories) {
+    CategoryCodes result;
+    if (column.type == ColumnType::Categorical) {
+        if (static_cast<int>(column.categories.size()) > max_categories) return std::nullopt;
+        result.stored = &column.codes;
+        for (const std::string& c : column.categories) result.names << QString::fromStdString(c);
+        return result;
+    }
+    std::optional<Categories> made = as_categories(column, max_categories);
+    if (!made) return std::nullopt;
+    result.names = std::move(made->names);
+    result.made = std::move(made->codes);
+    return result;
+}
+
 bool has_categories(const Column& column, int max_categories) {
     switch (column.type) {
         case ColumnType::Categorical:

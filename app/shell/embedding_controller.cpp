@@ -320,17 +320,8 @@ void EmbeddingController::colorByColumn(const QString& column) {
         view_->setUniformColor(QColor(70, 110, 170));
         return;
     }
-    // A categorical column's own codes are passed as they are (as_categories would copy them
-    // first: 4 MB at 1M cells); other columns are converted.
-    std::optional<widgets::Categories> converted;
-    const bool stored_codes = c->type == ColumnType::Categorical && c->categories.size() <= 2000;
-    if (!stored_codes) converted = widgets::as_categories(*c);
-    if (stored_codes || converted) {
-        QStringList names;
-        if (stored_codes)
-            for (const std::string& name : c->categories) names << QString::fromStdString(name);
-        const QStringList& categories = stored_codes ? names : converted->names;
-        const std::vector<int32_t>& codes = stored_codes ? c->codes : converted->codes;
+    if (auto category = widgets::category_codes(*c)) {  // (no copy of a categorical's codes)
+        const QStringList& categories = category->names;
         // scanpy keeps a column's colours in uns["<column>_colors"]; use them when they fit.
         std::vector<QColor> palette;
         const std::string key = c->name + "_colors";
@@ -345,7 +336,7 @@ void EmbeddingController::colorByColumn(const QString& column) {
                             [](const QColor& q) { return !q.isValid(); }))
                 palette.clear();
         }
-        view_->setCategorical(column, codes, categories, palette);
+        view_->setCategorical(column, category->codes(), categories, palette);
     } else if (c->is_numeric()) {
         view_->setContinuous(column, widgets::as_floats(*c));
     } else {

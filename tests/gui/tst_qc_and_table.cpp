@@ -193,6 +193,18 @@ private slots:
                                         .arg(max)));
         QVERIFY(has_categories(columns[0], 5));
         QVERIFY(!has_categories(columns[0], 4));
+        // category_codes: the same categories, a categorical column's codes not copied.
+        for (const Column& c : columns)
+            for (int max : {2, 5, 2000}) {
+                const auto made = as_categories(c, max);
+                const auto viewed = transcura::widgets::category_codes(c, max);
+                QCOMPARE(viewed.has_value(), made.has_value());
+                if (!made) continue;
+                QCOMPARE(viewed->names, made->names);
+                QCOMPARE(viewed->codes(), made->codes);
+                if (c.type == transcura::ColumnType::Categorical)
+                    QVERIFY(&viewed->codes() == &c.codes);
+            }
     }
 
     void largeDistributionsAreBinnedInTheBackground() {

@@ -109,22 +109,23 @@ void EmbeddingView::setPoints(const std::vector<float>& coords, int dims) {
     attachPoints();
 }
 
-void EmbeddingView::setPoints(const DenseD& m, int x_col, int y_col, int z_col) {
-    dims_ = z_col >= 0 ? 3 : 2;
-    n_ = m.n_rows;
-    xyz_.assign(static_cast<size_t>(3 * n_), 0.0f);
+std::vector<float> EmbeddingView::layout_points(const DenseD& m, int x_col, int y_col, int z_col) {
+    const int dims = z_col >= 0 ? 3 : 2;
     const int cols[3] = {x_col, y_col, z_col};
-    for (int c = 0; c < dims_; ++c)
-        if (cols[c] < 0 || cols[c] >= m.n_cols) {
-            qWarning("EmbeddingView: column %d out of range", cols[c]);
-            n_ = 0;
-            xyz_.clear();
-            break;
-        }
-    for (int64_t i = 0; i < n_; ++i)
-        for (int c = 0; c < dims_; ++c)
-            xyz_[static_cast<size_t>(3 * i + c)] = static_cast<float>(m(i, cols[c]));
-    attachPoints();
+    for (int c = 0; c < dims; ++c)
+        if (cols[c] < 0 || cols[c] >= m.n_cols) return {};
+    std::vector<float> xyz(static_cast<size_t>(3 * m.n_rows), 0.0f);
+    for (int64_t i = 0; i < m.n_rows; ++i)
+        for (int c = 0; c < dims; ++c)
+            xyz[static_cast<size_t>(3 * i + c)] = static_cast<float>(m(i, cols[c]));
+    return xyz;
+}
+
+void EmbeddingView::setPoints(const DenseD& m, int x_col, int y_col, int z_col) {
+    std::vector<float> xyz = layout_points(m, x_col, y_col, z_col);
+    if (xyz.empty() && m.n_rows > 0)
+        qWarning("EmbeddingView: columns %d, %d, %d out of range", x_col, y_col, z_col);
+    setPreparedPoints(std::move(xyz), z_col >= 0 ? 3 : 2);
 }
 
 void EmbeddingView::setPreparedPoints(std::vector<float> xyz, int dims,

@@ -52,6 +52,10 @@ public:
     /// (point_bounds(); a pass over 1M points saved). Same resets as setPoints.
     void setPreparedPoints(std::vector<float> xyz, int dims,
                            std::optional<std::array<double, 6>> bounds = std::nullopt);
+    /// Columns x, y (and z >= 0) of an obsm matrix laid out as setPreparedPoints takes them;
+    /// empty when a column is out of range. Callable on any thread.
+    static std::vector<float> layout_points(const DenseD& matrix, int x_col, int y_col,
+                                            int z_col = -1);
     /// Bounds (xmin, xmax, ymin, ymax, zmin, zmax) of the finite points, as the view fits
     /// them; {0, 1, 0, 1, 0, 0} when there are none.
     static std::array<double, 6> point_bounds(const float* xyz, int64_t n,

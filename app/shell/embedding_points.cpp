@@ -4,8 +4,6 @@
 // to the view when it is ready, unless something newer was shown meanwhile.
 #include <utility>
 
-#include <QtConcurrent/QtConcurrentRun>
-
 #include "background_pool.hpp"
 #include "embedding_controller.hpp"
 #include "embedding_toolbar.hpp"
@@ -13,24 +11,6 @@
 #include "later_turn.hpp"
 
 namespace transcura::shell {
-
-namespace {
-
-/// Columns x, y (and z >= 0) of `m` as EmbeddingView lays them out: 3 floats per point, z = 0
-/// in 2D.
-std::vector<float> interleaved_xyz(const DenseD& m, int x, int y, int z) {
-    const int64_t n = m.n_rows;
-    std::vector<float> xyz(static_cast<size_t>(3 * n), 0.0f);
-    for (int64_t i = 0; i < n; ++i) {
-        float* point = xyz.data() + 3 * i;
-        point[0] = static_cast<float>(m(i, x));
-        point[1] = static_cast<float>(m(i, y));
-        if (z >= 0) point[2] = static_cast<float>(m(i, z));
-    }
-    return xyz;
-}
-
-}  // namespace
 
 bool EmbeddingController::overtakePreparedPoints() {
     ++points_generation_;  // a job still running is stale from now on
@@ -78,7 +58,7 @@ void EmbeddingController::preparePoints(const QString& key) {
     // The matrix lives in the cohort, immutable and kept alive by the job's copy of the pointer.
     // A newer job replaces this one's future (its result is then never delivered).
     points_watcher_.setFuture(widgets::run_in_background([cohort = cohort_, matrix] {
-        PreparedPoints points{interleaved_xyz(*matrix, 0, 1, -1), 2, {}};
+        PreparedPoints points{widgets::EmbeddingView::layout_points(*matrix, 0, 1), 2, {}};
         points.bounds = widgets::EmbeddingView::point_bounds(
             points.xyz.data(), static_cast<int64_t>(points.xyz.size() / 3));
         return points;
